@@ -1,0 +1,64 @@
+"""The Python API: read a case, assess it, rank many. The CLI and other front-ends call these."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+from importlib import metadata
+from typing import Any
+
+import numpy as np
+
+from osteodx.assessment import Assessment
+from osteodx.case import Case
+from osteodx.differential import compiled_kb, explain, next_tests, posterior, scope, score
+
+__all__ = ["assess", "rank", "ranking_line"]
+
+
+def _version() -> str:
+    try:
+        return metadata.version("osteodx")
+    except metadata.PackageNotFoundError:  # pragma: no cover - running from a source tree
+        return "0+unknown"
+
+
+def assess(case: Case, tests: int = 8) -> Assessment:
+    """The explained differential and the next best tests for one case."""
+    kb = compiled_kb()
+    differential = explain(case, kb)
+    post = np.array([0.0] * kb.K)
+    index = {key: k for k, key in enumerate(kb.keys)}
+    for d in differential.diagnoses:
+        post[index[d.key]] = d.posttest
+    return Assessment(
+        case=case,
+        differential=differential,
+        next_tests=next_tests(case, post, kb, limit=tests),
+        knowledge_version=kb.knowledge.version,
+        hpo_version=kb.hpo.version,
+        osteodx_version=_version(),
+        created=datetime.now(UTC).isoformat(timespec="seconds"),
+    )
+
+
+def ranking_line(case: Case) -> dict[str, Any]:
+    """One JSON Lines record: every condition ranked, best first, with the scope flag."""
+    kb = compiled_kb()
+    post = posterior(score(case, kb))
+    order = np.argsort(-post, kind="stable")
+    in_scope, _ = scope(case, kb)
+    return {
+        "case_id": case.case_id,
+        "in_scope": in_scope,
+        "ranking": [
+            {"key": kb.keys[k], "name": kb.names[k], "probability": round(float(post[k]), 6)}
+            for k in order
+        ],
+    }
+
+
+def rank(cases: Iterable[Case]) -> Iterator[dict[str, Any]]:
+    """Rank a stream of cases lazily, one record per case."""
+    for case in cases:
+        yield ranking_line(case)

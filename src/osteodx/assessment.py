@@ -1,0 +1,60 @@
+"""The :class:`Assessment`: everything a renderer needs, explained and sourced; JSON both ways."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from pydantic import TypeAdapter
+
+from osteodx.case import Case
+from osteodx.differential import Differential, TestRecommendation
+
+__all__ = [
+    "DISCLAIMER",
+    "Assessment",
+    "assessment_from_json",
+    "assessment_to_dict",
+    "assessment_to_json",
+]
+
+DISCLAIMER = (
+    "osteodx is decision support for clinicians and researchers, not a medical device. "
+    "Probabilities come from published frequencies and declared estimates; they do not replace "
+    "clinical judgement, imaging review or histology."
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Assessment:
+    case: Case
+    differential: Differential
+    next_tests: tuple[TestRecommendation, ...]
+    knowledge_version: str
+    hpo_version: str
+    osteodx_version: str
+    created: str
+    disclaimer: str = DISCLAIMER
+
+    @property
+    def in_scope(self) -> bool:
+        return self.differential.in_scope
+
+
+@cache
+def _adapter() -> TypeAdapter[Assessment]:
+    return TypeAdapter(Assessment)
+
+
+def assessment_to_dict(assessment: Assessment) -> dict[str, Any]:
+    data: dict[str, Any] = _adapter().dump_python(assessment, mode="json")
+    return data
+
+
+def assessment_to_json(assessment: Assessment, indent: int | None = 2) -> str:
+    return _adapter().dump_json(assessment, indent=indent).decode("utf-8")
+
+
+def assessment_from_json(text: str | bytes) -> Assessment:
+    return _adapter().validate_json(text)

@@ -1,0 +1,375 @@
+"""Collects what a reader found, resolves it against the HPO and the knowledge base, and
+builds the immutable :class:`Case` - or raises :class:`CaseInputError` with every problem."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+
+from osteodx.case._issues import CaseInputError, Issue
+from osteodx.case._model import Case, Finding, FindingOrigin, Measurement, Sex, TextMention
+from osteodx.case._text import TextReader
+from osteodx.case._units import LabRegistry, UnitError, convert, parse_value_with_unit
+from osteodx.knowledge import Knowledge, load_knowledge
+from osteodx.knowledge._hpo import HpoIndex, hpo_index
+from osteodx.knowledge._schema import LabAnalyte
+
+__all__ = ["CaseBuilder", "ReadingContext", "default_context"]
+
+MAX_AGE_YEARS = 125.0
+
+# analyte, value in its unit, value as entered, LOINC code, own reference range, location
+_PendingLab = tuple[LabAnalyte, float, str, str | None, tuple[float | None, float | None] | None, str]
+
+
+@dataclass(frozen=True, slots=True)
+class ReadingContext:
+    """Everything readers need, built once per process."""
+
+    knowledge: Knowledge
+    hpo: HpoIndex
+    labs: LabRegistry
+    text: TextReader
+
+
+@cache
+def default_context() -> ReadingContext:
+    knowledge = load_knowledge()
+    return ReadingContext(knowledge, hpo_index(), LabRegistry(knowledge.labs), TextReader(knowledge))
+
+
+_ISO_AGE = re.compile(
+    r"^P(?:(?P<y>\d+(?:\.\d+)?)Y)?(?:(?P<m>\d+(?:\.\d+)?)M)?(?:(?P<w>\d+(?:\.\d+)?)W)?"
+    r"(?:(?P<d>\d+(?:\.\d+)?)D)?(?:T.*)?$"
+)
+_PLAIN_AGE = re.compile(
+    r"^\s*(?P<n>\d+(?:\.\d+)?)\s*(?P<u>y|yr|yrs|year|years|m|mo|month|months|w|wk|week|weeks|d|day|days)?\s*(old)?\s*$",
+    re.IGNORECASE,
+)
+
+
+def parse_age(value: object) -> float:
+    """Age in years from a number, an ISO 8601 duration (``P30Y``) or text (``38 days``)."""
+    if isinstance(value, bool):
+        raise ValueError("an age must be a number of years, 'P30Y' or '38 days'")
+    if isinstance(value, int | float):
+        return float(value)
+    if not isinstance(value, str):
+        raise ValueError("an age must be a number of years, 'P30Y' or '38 days'")
+    text = value.strip()
+    iso = _ISO_AGE.match(text.upper())
+    if iso and any(iso.group(g) for g in "ymwd"):
+        y, m, w, d = (float(iso.group(g) or 0) for g in "ymwd")
+        return y + m / 12 + w / 52.1775 + d / 365.25
+    plain = _PLAIN_AGE.match(text)
+    if plain:
+        n = float(plain.group("n"))
+        unit = (plain.group("u") or "y").lower()[0]
+        return {"y": n, "m": n / 12, "w": n / 52.1775, "d": n / 365.25}[unit]
+    raise ValueError(f"{value!r} is not an age; write e.g. 30, 'P30Y' or '38 days'")
+
+
+class CaseBuilder:
+    """Accumulates findings, labs and text for one case, with issues located in the source."""
+
+    def __init__(self, source: str, context: ReadingContext | None = None) -> None:
+        self.source = source
+        self.ctx = context or default_context()
+        self.case_id = ""
+        self.sex = Sex.UNKNOWN
+        self.age_years: float | None = None
+        self.description = ""
+        self._findings: list[Finding] = []
+        self._measurements: list[Measurement] = []
+        self._texts: list[tuple[str, str]] = []
+        self._pending_labs: list[_PendingLab] = []
+        self.issues: list[Issue] = []
+
+    # --- problems ---------------------------------------------------------------------------
+    def error(self, loc: str, message: str, fix: str) -> None:
+        self.issues.append(Issue("error", loc, message, fix))
+
+    def warn(self, loc: str, message: str, fix: str) -> None:
+        self.issues.append(Issue("warning", loc, message, fix))
+
+    # --- demographics -----------------------------------------------------------------------
+    def set_sex(self, raw: object, loc: str) -> None:
+        text = str(raw).strip().casefold() if raw is not None else ""
+        mapping = {
+            "male": Sex.MALE, "m": Sex.MALE, "man": Sex.MALE,
+            "female": Sex.FEMALE, "f": Sex.FEMALE, "woman": Sex.FEMALE,
+            "unknown_sex": Sex.UNKNOWN, "unknown": Sex.UNKNOWN, "other_sex": Sex.UNKNOWN,
+            "": Sex.UNKNOWN,
+        }
+        if text in mapping:
+            self.sex = mapping[text]
+        else:
+            self.error(loc, f"sex {raw!r} is not recognised", "use male, female or unknown")
+
+    def set_age(self, raw: object, loc: str) -> None:
+        try:
+            years = parse_age(raw)
+        except ValueError as exc:
+            self.error(loc, str(exc), "write the age in years (30), as 'P30Y' or as '38 days'")
+            return
+        if years < 0 or years > MAX_AGE_YEARS:
+            self.error(
+                loc,
+                f"age {years:g} years is impossible",
+                f"give an age between 0 and {MAX_AGE_YEARS:g} years",
+            )
+            return
+        self.age_years = years
+
+    # --- findings ---------------------------------------------------------------------------
+    def resolve_term(self, raw: str, loc: str) -> tuple[str, str] | None:
+        """Resolve an HPO id, an exact HPO label, or a local finding id/label to (id, label)."""
+        text = raw.strip()
+        hpo = self.ctx.hpo
+        local = self.ctx.knowledge.local_findings
+        if re.fullmatch(r"HP:\d{7}", text):
+            if text not in hpo:
+                self.error(loc, f"{text} is not an HPO term (HPO {hpo.version})",
+                           "check the id at https://hpo.jax.org or give the term's label")
+                return None
+            if hpo.is_obsolete(text):
+                new = hpo.replacement(text)
+                if new and new in hpo:
+                    self.warn(loc, f"{text} is obsolete; read as its replacement {new} "
+                              f"({hpo.name(new)})", f"use {new} in future")
+                    return new, hpo.name(new)
+                self.warn(loc, f"{text} is obsolete and the HPO names no replacement; ignored",
+                          "replace it with a current term")
+                return None
+            return text, hpo.name(text)
+        if text.startswith("OSX:"):
+            if text in local:
+                return text, local[text].label
+            self.error(loc, f"{text} is not a finding known to osteodx",
+                       "use an HPO id or one of the ids listed by `osteodx findings`")
+            return None
+        term_id = hpo.by_label(text)
+        if term_id:
+            return term_id, hpo.name(term_id)
+        for finding in local.values():
+            if finding.label.casefold() == text.casefold():
+                return finding.id, finding.label
+        suggestions = ", ".join(f"{i} {n}" for i, n in hpo.search(text, 3))
+        self.error(
+            loc,
+            f"{text!r} is neither an HPO id nor an exact HPO label",
+            f"use an HPO id (HP:nnnnnnn) or an exact label"
+            + (f"; close terms: {suggestions}" if suggestions else ""),
+        )
+        return None
+
+    def add_term(
+        self, raw: object, present: bool, loc: str, origin: FindingOrigin = "coded",
+        evidence: str = "",
+    ) -> None:
+        if not isinstance(raw, str) or not raw.strip():
+            self.error(loc, "a finding must be an HPO id or label", "e.g. 'HP:0003418' or 'Back pain'")
+            return
+        resolved = self.resolve_term(raw, loc)
+        if resolved:
+            self._findings.append(Finding(resolved[0], resolved[1], present, origin, loc, evidence))
+
+    def add_named(self, raw: object, category: str, present: bool, loc: str) -> None:
+        """An exposure, history item or treatment written as a word or phrase ('fluoride')."""
+        if not isinstance(raw, str) or not raw.strip():
+            self.error(loc, f"a {category} entry must be text", "e.g. 'fluoride' or 'dialysis'")
+            return
+        text = raw.strip()
+        if re.fullmatch(r"(HP:\d{7}|OSX:[a-z0-9_]+)", text):
+            self.add_term(text, present, loc, origin="form")
+            return
+        folded = text.casefold()
+        matches: list[tuple[str, str]] = []
+        for finding in self.ctx.knowledge.local_findings.values():
+            names = {finding.label.casefold(), finding.id.removeprefix("OSX:").replace("_", " ")}
+            names.update(p.casefold() for p in finding.phrases)
+            if folded in names:
+                matches.append((finding.id, finding.label))
+        for entry in self.ctx.knowledge.hpo_phrases:
+            if folded in {p.casefold() for p in entry.phrases} or folded == entry.label.casefold():
+                matches.append((entry.id, entry.label))
+        if not matches:
+            term_id = self.ctx.hpo.by_label(text)
+            if term_id:
+                matches.append((term_id, self.ctx.hpo.name(term_id)))
+        if not matches:
+            known = sorted(
+                f.id.removeprefix("OSX:").replace("_", " ")
+                for f in self.ctx.knowledge.local_findings.values()
+                if f.category in ("exposure", "history")
+            )
+            self.error(loc, f"{category} {text!r} is not recognised",
+                       "write a known name such as " + ", ".join(known[:8]) + " (see `osteodx findings`)")
+            return
+        for finding_id, label in dict(matches).items():
+            self._findings.append(Finding(finding_id, label, present, "form", loc, text))
+
+    # --- labs -------------------------------------------------------------------------------
+    def add_lab(
+        self,
+        lab: LabAnalyte,
+        value: object,
+        unit: str | None,
+        loc: str,
+        loinc: str | None = None,
+        own_range: tuple[float | None, float | None] | None = None,
+    ) -> None:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            self.error(f"{loc}.value", f"value {value!r} is not a number", "give a number")
+            return
+        if unit is None or not str(unit).strip():
+            self.error(f"{loc}.unit", f"no unit given for {lab.name}",
+                       f"add a unit, e.g. {lab.unit} (accepted: {', '.join(lab.units or (lab.unit,))})")
+            return
+        try:
+            canonical = convert(float(value), str(unit), lab.unit, lab.molar_mass_g_per_mol)
+            if own_range is not None:
+                own_range = tuple(  # type: ignore[assignment]
+                    None if b is None else convert(b, str(unit), lab.unit, lab.molar_mass_g_per_mol)
+                    for b in own_range
+                )
+        except UnitError:
+            self.error(f"{loc}.unit", f"unit {unit!r} not recognised for {lab.name}",
+                       f"use {', '.join(lab.units or (lab.unit,))}")
+            return
+        if not lab.plausible.min <= canonical <= lab.plausible.max:
+            self.error(f"{loc}.value", f"{lab.name} {value:g} {unit} is impossible",
+                       f"check the value; plausible range is {lab.plausible.min:g}-"
+                       f"{lab.plausible.max:g} {lab.unit}")
+            return
+        # Interpretation needs sex and age, which may be read after the labs: defer it.
+        self._pending_labs.append((lab, canonical, f"{value:g} {unit}", loinc, own_range, loc))
+
+    def add_lab_text(self, name: str, raw: object, loc: str) -> None:
+        """A case-form lab line: ``alkaline phosphatase: 350 U/L``."""
+        lab = self.ctx.labs.by_name(name)
+        if lab is None:
+            self.error(loc, f"laboratory test {name!r} is not known",
+                       "use one of: " + ", ".join(self.ctx.labs.names()))
+            return
+        if isinstance(raw, int | float) and not isinstance(raw, bool):
+            self.add_lab(lab, raw, None, loc)
+            return
+        try:
+            value, unit = parse_value_with_unit(str(raw))
+        except UnitError as exc:
+            self.error(loc, str(exc), f"write it like '{name}: 350 {lab.unit}'")
+            return
+        self.add_lab(lab, value, unit, loc)
+
+    # --- text -------------------------------------------------------------------------------
+    def add_text(self, text: str, loc: str) -> None:
+        if text and text.strip():
+            self._texts.append((text, loc))
+
+    # --- result -----------------------------------------------------------------------------
+    def build(self) -> Case:
+        if any(i.level == "error" for i in self.issues):
+            raise CaseInputError(self.source, tuple(self.issues))
+        measurements = self._interpret_labs()
+        findings = list(self._findings)
+        coded_ids = {f.id for f in findings}
+        mentions = self._read_texts(findings, coded_ids)
+        findings = self._add_implied(findings)
+        findings = self._drop_conflicts(findings)
+        return Case(
+            case_id=self.case_id or self.source,
+            sex=self.sex,
+            age_years=self.age_years,
+            findings=tuple(findings),
+            measurements=tuple(measurements),
+            text_mentions=tuple(mentions),
+            description=self.description,
+            source=self.source,
+            warnings=tuple(self.issues),
+        )
+
+    def _interpret_labs(self) -> list[Measurement]:
+        out: list[Measurement] = []
+        for lab, value, entered, loinc, own_range, loc in self._pending_labs:
+            interp = self.ctx.labs.interpret(lab, value, self.sex.value, self.age_years, own_range)
+            out.append(Measurement(
+                analyte=lab.key, name=lab.name, value=value, unit=lab.unit, entered=entered,
+                loinc=loinc, interpretation=interp.flag,  # type: ignore[arg-type]
+                reference_low=interp.low, reference_high=interp.high,
+                reference_source=interp.source, loc=loc,
+            ))
+            evidence = f"{lab.name} {entered} ({interp.flag}"
+            if interp.low is not None or interp.high is not None:
+                evidence += f"; reference {_fmt(interp.low)}-{_fmt(interp.high)} {lab.unit}"
+            evidence += ")"
+            if interp.flag == "high" and lab.high_term:
+                self._findings.append(Finding(lab.high_term.id, lab.high_term.label, True, "lab", loc, evidence))
+            elif interp.flag == "low" and lab.low_term:
+                self._findings.append(Finding(lab.low_term.id, lab.low_term.label, True, "lab", loc, evidence))
+            elif interp.flag == "normal":
+                for term in (lab.high_term, lab.low_term):
+                    if term:
+                        self._findings.append(Finding(term.id, term.label, False, "lab", loc, evidence))
+        return out
+
+    def _read_texts(self, findings: list[Finding], coded_ids: set[str]) -> list[TextMention]:
+        mentions: list[TextMention] = []
+        seen: dict[str, str] = {}
+        for text, loc in self._texts:
+            for match in self.ctx.text.read(text):
+                label = _label(self.ctx, match.finding_id)
+                status = match.status
+                if status in ("present", "negated") and (
+                    match.finding_id in coded_ids or match.finding_id in seen
+                ):
+                    # Coded data wins over text; within text, the first counted mention wins.
+                    status = "overridden"
+                mentions.append(TextMention(match.finding_id, label, match.phrase, match.sentence,
+                                            status, loc))  # type: ignore[arg-type]
+                if status in ("present", "negated"):
+                    seen[match.finding_id] = status
+                    findings.append(Finding(match.finding_id, label, status == "present", "text",
+                                            loc, match.sentence))
+        return mentions
+
+    def _add_implied(self, findings: list[Finding]) -> list[Finding]:
+        known = {f.id for f in findings}
+        local = self.ctx.knowledge.local_findings
+        queue = [f for f in findings if f.present and f.id in local]
+        while queue:
+            finding = queue.pop()
+            for implied in local[finding.id].implies:
+                if implied in known:
+                    continue
+                known.add(implied)
+                new = Finding(implied, _label(self.ctx, implied), True, "implied", finding.loc,
+                              f"implied by {finding.label}")
+                findings.append(new)
+                if implied in local:
+                    queue.append(new)
+        return findings
+
+    def _drop_conflicts(self, findings: list[Finding]) -> list[Finding]:
+        present = {f.id for f in findings if f.present}
+        kept: list[Finding] = []
+        seen: set[tuple[str, bool]] = set()
+        for f in findings:
+            if not f.present and f.id in present:
+                self.issues.append(Issue("warning", f.loc, f"{f.label} ({f.id}) is both observed and "
+                                          "excluded; counted as observed", "remove one of the two"))
+                continue
+            if (f.id, f.present) in seen:
+                continue
+            seen.add((f.id, f.present))
+            kept.append(f)
+        return kept
+
+
+def _label(ctx: ReadingContext, finding_id: str) -> str:
+    return ctx.knowledge.finding_label(finding_id, ctx.hpo)
+
+
+def _fmt(x: float | None) -> str:
+    return "" if x is None else f"{x:g}"

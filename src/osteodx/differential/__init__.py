@@ -1,0 +1,29 @@
+"""The likelihood-ratio differential of osteosclerosis, its explanations and next best tests."""
+
+from osteodx.differential._compiled import CompiledKB, compiled_kb
+from osteodx.differential._engine import explain, posterior, scope, score, score_batch
+from osteodx.differential._nexttests import entropy_bits, expected_information_gain, next_tests
+from osteodx.differential._result import (
+    Contribution,
+    DiagnosisResult,
+    Differential,
+    OutcomeForecast,
+    TestRecommendation,
+)
+
+__all__ = [
+    "CompiledKB",
+    "Contribution",
+    "DiagnosisResult",
+    "Differential",
+    "OutcomeForecast",
+    "TestRecommendation",
+    "compiled_kb",
+    "entropy_bits",
+    "expected_information_gain",
+    "explain",
+    "next_tests",
+    "posterior",
+    "score",
+    "score_batch",
+]

@@ -1,0 +1,101 @@
+"""Next best tests: expected information gain of each candidate test over the posterior."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+import numpy as np
+from numpy.typing import NDArray
+
+from osteodx.case import Case
+from osteodx.differential._compiled import CompiledKB, compiled_kb
+from osteodx.differential._result import OutcomeForecast, TestRecommendation
+from osteodx.knowledge._schema import WorkupTest
+
+__all__ = ["entropy_bits", "expected_information_gain", "next_tests"]
+
+Matrix = NDArray[np.float64]
+
+
+def entropy_bits(p: NDArray[np.float64]) -> float:
+    q = p[p > 0]
+    return float(-(q * np.log2(q)).sum())
+
+
+@dataclass(frozen=True, slots=True)
+class _CompiledTest:
+    test: WorkupTest
+    results: tuple[str, ...]  # outcome names, the last is the implicit "none of these"
+    likelihood: Matrix  # shape (n_outcomes, K); columns sum to 1
+
+
+@cache
+def _compiled_tests(kb: CompiledKB) -> tuple[_CompiledTest, ...]:
+    out = []
+    for test in kb.knowledge.tests:
+        rows = []
+        for outcome in test.outcomes:
+            row = np.array([
+                (outcome.given[key].p if key in outcome.given else outcome.otherwise.p)
+                for key in kb.keys
+            ])
+            rows.append(row)
+        matrix = np.vstack(rows)
+        total = matrix.sum(axis=0)
+        # Outcome probabilities above 1 in total would be a knowledge error; rescale defensively.
+        over = total > 0.999
+        matrix[:, over] *= 0.999 / total[over]
+        matrix = np.vstack([matrix, 1 - matrix.sum(axis=0)])
+        names = (*(o.result for o in test.outcomes), "negative / none of these")
+        out.append(_CompiledTest(test, names, matrix))
+    return tuple(out)
+
+
+def expected_information_gain(prior: NDArray[np.float64], likelihood: Matrix) -> float:
+    """H(prior) - E_outcome[H(posterior | outcome)], in bits."""
+    joint = likelihood * prior  # (n_outcomes, K)
+    p_outcome = joint.sum(axis=1)
+    gain = entropy_bits(prior)
+    for o, p_o in enumerate(p_outcome):
+        if p_o > 0:
+            gain -= p_o * entropy_bits(joint[o] / p_o)
+    return float(max(gain, 0.0))
+
+
+def next_tests(
+    case: Case, post: NDArray[np.float64], kb: CompiledKB | None = None, limit: int = 8
+) -> tuple[TestRecommendation, ...]:
+    """Candidate tests ranked by expected information gain; tests already answered are skipped."""
+    kb = kb or compiled_kb()
+    known = {f.id for f in case.findings} | {m.analyte for m in case.measurements}
+    recommendations = []
+    top = np.argsort(-post)[:5]
+    for compiled in _compiled_tests(kb):
+        if known & set(compiled.test.answered_by):
+            continue
+        gain = expected_information_gain(post, compiled.likelihood)
+        joint = compiled.likelihood * post
+        p_outcome = joint.sum(axis=1)
+        forecasts = []
+        for o, p_o in enumerate(p_outcome):
+            if p_o <= 0:
+                continue
+            after = joint[o] / p_o
+            best = int(np.argmax(after))
+            forecasts.append(OutcomeForecast(compiled.results[o], float(p_o), kb.keys[best],
+                                             float(after[best])))
+        # Which of the leading diagnoses the test tells apart (outcome profile differs).
+        separates = tuple(
+            kb.keys[k] for k in top
+            if np.abs(compiled.likelihood[:, k] - compiled.likelihood[:, top[0]]).max() > 0.2
+            or k == top[0]
+        )
+        recommendations.append(TestRecommendation(
+            key=compiled.test.key, name=compiled.test.name, kind=compiled.test.kind,
+            invasiveness=compiled.test.invasiveness, cost=compiled.test.cost,
+            expected_information_gain_bits=gain, separates=separates,
+            outcomes=tuple(forecasts), source=compiled.test.source,
+        ))
+    recommendations.sort(key=lambda r: -r.expected_information_gain_bits)
+    return tuple(recommendations[:limit])

@@ -1,0 +1,20 @@
+"""The sourced knowledge base: loading, validation and compilation into arrays."""
+
+from osteodx.knowledge._hpo import HpoIndex, hpo_index
+from osteodx.knowledge._load import (
+    ConditionXref,
+    Knowledge,
+    KnowledgeError,
+    load_knowledge,
+    load_knowledge_from,
+)
+
+__all__ = [
+    "ConditionXref",
+    "HpoIndex",
+    "Knowledge",
+    "KnowledgeError",
+    "hpo_index",
+    "load_knowledge",
+    "load_knowledge_from",
+]

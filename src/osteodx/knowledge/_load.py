@@ -1,0 +1,254 @@
+"""Load and cross-check the knowledge base shipped in ``osteodx/knowledge/data``."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from importlib.resources.abc import Traversable
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from osteodx.knowledge._hpo import HpoIndex, hpo_index
+from osteodx.knowledge._schema import (
+    Condition,
+    FindingsFile,
+    HpoPhrases,
+    LabAnalyte,
+    LabsFile,
+    LocalFinding,
+    PriorsFile,
+    ScopeFile,
+    TestsFile,
+    WorkupTest,
+)
+
+__all__ = [
+    "ConditionXref",
+    "Knowledge",
+    "KnowledgeError",
+    "load_knowledge",
+    "load_knowledge_from",
+]
+
+
+class KnowledgeError(Exception):
+    """A knowledge-base file is malformed or inconsistent; the message names file and field."""
+
+
+@dataclass(frozen=True, slots=True)
+class ConditionXref:
+    key: str
+    name: str
+    group: str
+    orpha: tuple[str, ...]
+    omim: tuple[str, ...]
+    genes: str
+    notes: str
+
+
+@dataclass(frozen=True, slots=True)
+class Knowledge:
+    """The validated knowledge base: every number with its source."""
+
+    conditions: tuple[Condition, ...]
+    xrefs: dict[str, ConditionXref]
+    local_findings: dict[str, LocalFinding]
+    hpo_phrases: tuple[HpoPhrases, ...]
+    labs: tuple[LabAnalyte, ...]
+    tests: tuple[WorkupTest, ...]
+    priors: PriorsFile
+    scope: ScopeFile
+    version: str
+    hpo_version: str
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return tuple(c.key for c in self.conditions)
+
+    def condition(self, key: str) -> Condition:
+        for c in self.conditions:
+            if c.key == key:
+                return c
+        raise KeyError(key)
+
+    def setting(self, name: str) -> float:
+        return self.priors.settings[name].value
+
+    def finding_label(self, finding_id: str, hpo: HpoIndex) -> str:
+        if finding_id in self.local_findings:
+            return self.local_findings[finding_id].label
+        return hpo.name(finding_id) if finding_id in hpo else finding_id
+
+
+def _data_root() -> Traversable:
+    return resources.files("osteodx.knowledge").joinpath("data")
+
+
+def _read_yaml(node: Traversable | Path, name: str) -> Any:
+    try:
+        return yaml.safe_load(node.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise KnowledgeError(f"{name}: not valid YAML: {exc}") from None
+
+
+def _validate(model: type[Any], data: Any, name: str) -> Any:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        details = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()[:5]
+        )
+        raise KnowledgeError(f"{name}: {details}") from None
+
+
+def _yaml_files(folder: Traversable | Path) -> Iterator[Traversable | Path]:
+    yield from sorted(
+        (f for f in folder.iterdir() if f.name.endswith(".yaml")), key=lambda f: f.name
+    )
+
+
+def _read_xrefs(root: Traversable | Path) -> dict[str, ConditionXref]:
+    text = root.joinpath("conditions.tsv").read_text(encoding="utf-8")
+    rows = csv.DictReader(text.splitlines(), delimiter="\t")
+
+    def ids(cell: str | None) -> tuple[str, ...]:
+        return tuple(x.strip() for x in (cell or "").split(";") if x.strip())
+
+    return {
+        row["key"]: ConditionXref(
+            key=row["key"],
+            name=row["name"],
+            group=row["group"],
+            orpha=ids(row.get("orpha")),
+            omim=ids(row.get("omim")),
+            genes=row.get("genes") or "",
+            notes=row.get("notes") or "",
+        )
+        for row in rows
+    }
+
+
+def _check_term(
+    term_id: str, label: str, where: str, hpo: HpoIndex, local: dict[str, LocalFinding]
+) -> None:
+    if term_id.startswith("OSX:"):
+        if term_id not in local:
+            raise KnowledgeError(f"{where}: local finding {term_id} is not defined in findings/")
+        if local[term_id].label != label:
+            raise KnowledgeError(
+                f"{where}: label {label!r} differs from the definition "
+                f"{local[term_id].label!r} of {term_id}"
+            )
+        return
+    if term_id not in hpo:
+        raise KnowledgeError(f"{where}: {term_id} is not an HPO term")
+    if hpo.is_obsolete(term_id):
+        raise KnowledgeError(f"{where}: {term_id} is obsolete in HPO {hpo.version}")
+    if hpo.name(term_id) != label:
+        raise KnowledgeError(
+            f"{where}: label {label!r} of {term_id} should be {hpo.name(term_id)!r}"
+        )
+
+
+@cache
+def load_knowledge() -> Knowledge:
+    """Load, validate and cross-check the shipped knowledge base (cached for the process)."""
+    return load_knowledge_from(_data_root())
+
+
+def load_knowledge_from(root: Traversable | Path) -> Knowledge:
+    """Load a knowledge base from a folder laid out like ``osteodx/knowledge/data``."""
+    hpo = hpo_index()
+    digest = hashlib.sha256()
+
+    xrefs = _read_xrefs(root)
+    local: dict[str, LocalFinding] = {}
+    phrases: list[HpoPhrases] = []
+    for node in _yaml_files(root.joinpath("findings")):
+        name = f"findings/{node.name}"
+        digest.update(node.read_bytes())
+        parsed: FindingsFile = _validate(FindingsFile, _read_yaml(node, name), name)
+        for finding in parsed.findings:
+            if finding.id in local:
+                raise KnowledgeError(f"{name}: local finding {finding.id} is defined twice")
+            local[finding.id] = finding
+        phrases.extend(parsed.hpo_phrases)
+    for finding in local.values():
+        for implied in finding.implies:
+            if implied not in local and implied not in hpo:
+                raise KnowledgeError(f"findings: {finding.id} implies unknown {implied}")
+    for entry in phrases:
+        _check_term(entry.id, entry.label, "findings hpo_phrases", hpo, local)
+
+    conditions: list[Condition] = []
+    for node in _yaml_files(root.joinpath("conditions")):
+        name = f"conditions/{node.name}"
+        digest.update(node.read_bytes())
+        condition: Condition = _validate(Condition, _read_yaml(node, name), name)
+        if node.name != f"{condition.key}.yaml":
+            raise KnowledgeError(f"{name}: key {condition.key!r} does not match the file name")
+        if condition.key not in xrefs:
+            raise KnowledgeError(f"{name}: key {condition.key!r} is not in conditions.tsv")
+        for i, f in enumerate(condition.findings):
+            _check_term(f.finding, f.label, f"{name} findings[{i}]", hpo, local)
+        conditions.append(condition)
+    order = list(xrefs)
+    conditions.sort(key=lambda c: order.index(c.key))
+
+    priors_raw = _read_yaml(root.joinpath("priors.yaml"), "priors.yaml")
+    digest.update(root.joinpath("priors.yaml").read_bytes())
+    priors: PriorsFile = _validate(PriorsFile, priors_raw, "priors.yaml")
+    groups = {c.group for c in conditions}
+    missing_groups = groups - set(priors.groups)
+    if missing_groups:
+        raise KnowledgeError(f"priors.yaml: groups {sorted(missing_groups)} have no prior mass")
+
+    labs: tuple[LabAnalyte, ...] = ()
+    labs_node = root.joinpath("labs.yaml")
+    if labs_node.is_file():
+        digest.update(labs_node.read_bytes())
+        labs = _validate(LabsFile, _read_yaml(labs_node, "labs.yaml"), "labs.yaml").labs
+        for lab in labs:
+            for term in (lab.high_term, lab.low_term):
+                if term is not None:
+                    _check_term(term.id, term.label, f"labs.yaml {lab.key}", hpo, local)
+
+    tests: tuple[WorkupTest, ...] = ()
+    tests_node = root.joinpath("tests.yaml")
+    if tests_node.is_file():
+        digest.update(tests_node.read_bytes())
+        tests = _validate(TestsFile, _read_yaml(tests_node, "tests.yaml"), "tests.yaml").tests
+        for test in tests:
+            for outcome in test.outcomes:
+                unknown = [k for k in outcome.given if k not in xrefs]
+                if unknown:
+                    raise KnowledgeError(f"tests.yaml {test.key}: unknown condition keys {unknown}")
+
+    scope_node = root.joinpath("scope.yaml")
+    digest.update(scope_node.read_bytes())
+    scope: ScopeFile = _validate(ScopeFile, _read_yaml(scope_node, "scope.yaml"), "scope.yaml")
+    for term in scope.hpo_roots:
+        _check_term(term.id, term.label, "scope.yaml", hpo, local)
+    for local_id in scope.local:
+        if local_id not in local:
+            raise KnowledgeError(f"scope.yaml: {local_id} is not defined in findings/")
+
+    return Knowledge(
+        conditions=tuple(conditions),
+        xrefs=xrefs,
+        local_findings=local,
+        hpo_phrases=tuple(phrases),
+        labs=labs,
+        tests=tests,
+        priors=priors,
+        scope=scope,
+        version=digest.hexdigest()[:12],
+        hpo_version=hpo.version,
+    )

@@ -1,0 +1,253 @@
+"""Typed, validated models of the knowledge-base files (format: docs/knowledge-format.md)."""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+__all__ = [
+    "AGE_BANDS",
+    "SEXES",
+    "Condition",
+    "ConditionFinding",
+    "FindingsFile",
+    "HpoPhrases",
+    "LabAnalyte",
+    "LabsFile",
+    "LocalFinding",
+    "PriorsFile",
+    "ReferenceRange",
+    "ScopeFile",
+    "Sourced",
+    "TestOutcome",
+    "TestsFile",
+    "WorkupTest",
+]
+
+AGE_BANDS: tuple[str, ...] = ("child", "young_adult", "adult", "older")
+SEXES: tuple[str, ...] = ("male", "female")
+Group = Literal["neoplastic", "acquired", "genetic", "other"]
+
+# A citation part starts with a PMID, PMC id, DOI or URL; a short note may follow it.
+_SOURCE_START = re.compile(
+    r"^(PMID:?\s?\d+|PMC\d+|DOI:?\s?10\.\S+|https?://\S+|docs/[\w./-]+#[\w-]+)", re.IGNORECASE
+)
+_FINDING_ID = re.compile(r"^(HP:\d{7}|OSX:[a-z0-9_]+)$")
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Sourced(_Frozen):
+    """Provenance carried by every number."""
+
+    source: str
+    via: str | None = None
+    estimate: bool = False
+    basis: str | None = None
+    unverified: bool = False
+
+    @field_validator("source")
+    @classmethod
+    def _source_is_citation(cls, value: str) -> str:
+        parts = [p.strip() for p in value.split(";") if p.strip()]
+        if not parts:
+            raise ValueError("a source (PMID:, DOI: or https:// URL) is required")
+        for part in parts:
+            if not _SOURCE_START.match(part):
+                raise ValueError(
+                    f"source part {part!r} does not start with a PMID:, PMC, DOI: or http(s) URL"
+                )
+        return value
+
+    @model_validator(mode="after")
+    def _estimate_has_basis(self) -> Sourced:
+        if self.estimate and not (self.basis and self.basis.strip()):
+            raise ValueError("an estimate needs a one-line 'basis'")
+        # A project document may be the source only of our own, declared estimates.
+        if not self.estimate and any(p.strip().startswith("docs/") for p in self.source.split(";")):
+            raise ValueError("a docs/ source is allowed only for an estimate (estimate: true)")
+        return self
+
+
+class BandWeights(_Frozen):
+    male: float = Field(ge=0)
+    female: float = Field(ge=0)
+
+
+class PriorWeights(Sourced):
+    weights: dict[str, BandWeights]
+
+    @field_validator("weights")
+    @classmethod
+    def _all_bands(cls, value: dict[str, BandWeights]) -> dict[str, BandWeights]:
+        missing = [b for b in AGE_BANDS if b not in value]
+        unknown = [b for b in value if b not in AGE_BANDS]
+        if missing or unknown:
+            raise ValueError(f"age bands must be exactly {AGE_BANDS}; missing {missing}, unknown {unknown}")
+        return value
+
+
+class ConditionFinding(Sourced):
+    finding: str
+    label: str
+    frequency: float = Field(gt=0, lt=1)
+    gate: bool = False
+    note: str | None = None
+
+    @field_validator("finding")
+    @classmethod
+    def _finding_id(cls, value: str) -> str:
+        if not _FINDING_ID.match(value):
+            raise ValueError(f"finding id {value!r} must be HP:nnnnnnn or OSX:snake_case")
+        return value
+
+
+class Condition(_Frozen):
+    key: str
+    name: str
+    group: Group
+    summary: str
+    prior: PriorWeights
+    findings: tuple[ConditionFinding, ...]
+    xrefs: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _unique_findings(self) -> Condition:
+        seen: set[str] = set()
+        for f in self.findings:
+            if f.finding in seen:
+                raise ValueError(f"finding {f.finding} is listed twice")
+            seen.add(f.finding)
+        return self
+
+
+class LocalFinding(_Frozen):
+    id: str
+    label: str
+    category: Literal["exposure", "history", "imaging", "lab", "sign"]
+    definition: str
+    phrases: tuple[str, ...] = ()
+    implies: tuple[str, ...] = ()
+    sclerotic: bool = False
+
+    @field_validator("id")
+    @classmethod
+    def _local_id(cls, value: str) -> str:
+        if not re.match(r"^OSX:[a-z0-9_]+$", value):
+            raise ValueError(f"local finding id {value!r} must look like OSX:snake_case")
+        return value
+
+
+class HpoPhrases(_Frozen):
+    id: str
+    label: str
+    phrases: tuple[str, ...]
+
+
+class FindingsFile(_Frozen):
+    findings: tuple[LocalFinding, ...] = ()
+    hpo_phrases: tuple[HpoPhrases, ...] = ()
+
+
+class GroupPrior(Sourced):
+    weights: dict[str, BandWeights]
+
+
+class PriorsFile(_Frozen):
+    groups: dict[str, GroupPrior]
+    settings: dict[str, SettingValue]
+
+
+class SettingValue(Sourced):
+    value: float
+
+
+class ReferenceRange(_Frozen):
+    sex: Literal["male", "female", "any"] = "any"
+    age_min: float = 0
+    age_max: float = 150
+    low: float | None = None
+    high: float | None = None
+    source: str
+    estimate: bool = False
+    basis: str | None = None
+    via: str | None = None
+    note: str | None = None
+
+
+class TermRef(_Frozen):
+    id: str
+    label: str
+
+
+class LoincCode(_Frozen):
+    code: str
+    display: str
+    source: str
+    note: str | None = None
+
+
+class Plausible(_Frozen):
+    min: float
+    max: float
+
+
+class LabAnalyte(_Frozen):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    key: str
+    name: str
+    aliases: tuple[str, ...] = ()
+    loinc: tuple[LoincCode, ...] = ()
+    unit: str
+    units: tuple[str, ...] = ()
+    molar_mass_g_per_mol: float | None = None
+    molar_mass_source: str | None = None
+    high_term: TermRef | None = None
+    low_term: TermRef | None = None
+    plausible: Plausible
+    reference_ranges: tuple[ReferenceRange, ...] = ()
+
+
+class ScopeFile(_Frozen):
+    hpo_roots: tuple[TermRef, ...]
+    local: tuple[str, ...] = ()
+
+
+class LabsFile(_Frozen):
+    labs: tuple[LabAnalyte, ...]
+
+
+class OutcomeProbability(Sourced):
+    p: float = Field(gt=0, lt=1)
+
+
+class TestOutcome(_Frozen):
+    result: str
+    given: dict[str, OutcomeProbability] = Field(default_factory=dict)
+    otherwise: OutcomeProbability
+
+
+class WorkupTest(_Frozen):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    key: str
+    name: str
+    kind: Literal["lab", "imaging", "biopsy", "genetic", "clinical"]
+    invasiveness: Literal["none", "blood_draw", "minimally_invasive", "invasive"]
+    cost: Literal["low", "medium", "high"]
+    source: str
+    via: str | None = None
+    outcomes: tuple[TestOutcome, ...]
+    answered_by: tuple[str, ...] = ()
+
+
+class TestsFile(_Frozen):
+    tests: tuple[WorkupTest, ...]
+
+
+PriorsFile.model_rebuild()

@@ -1,0 +1,113 @@
+"""Terminal rendering of an :class:`Assessment` with Rich (formatting only, no computing)."""
+
+from __future__ import annotations
+
+from rich.console import Console, Group
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from osteodx.assessment import Assessment
+from osteodx.differential import Contribution
+
+__all__ = ["render_terminal"]
+
+
+def _pct(p: float) -> str:
+    if p >= 0.995:
+        return ">99%"
+    if p < 0.001:
+        return "<0.1%"
+    return f"{100 * p:.1f}%" if p < 0.1 else f"{100 * p:.0f}%"
+
+
+def _short_source(source: str | None) -> str:
+    if not source:
+        return ""
+    first = source.split(";")[0].strip()
+    return first if len(first) <= 40 else first[:37] + "..."
+
+
+def _reason(c: Contribution) -> str:
+    sign = "+" if c.log10_lr >= 0 else ""
+    state = "" if c.present else "no "
+    if c.match == "not_mentioned":
+        state = "not mentioned: "
+    est = " est." if c.estimate else ""
+    return f"{state}{c.label} ({sign}{c.log10_lr:.2f}; {_short_source(c.source)}{est})"
+
+
+def render_terminal(assessment: Assessment, console: Console, top: int = 10) -> None:
+    case = assessment.case
+    diff = assessment.differential
+    age = f"{case.age_years:g} y" if case.age_years is not None else "age unknown"
+    header = Text.assemble(
+        (f"{case.case_id}", "bold"), f"  {case.sex.value}, {age}  ",
+        ("in scope" if diff.in_scope else "OUT OF SCOPE", "green" if diff.in_scope else "bold red"),
+    )
+    scope_line = Text(diff.scope_reason, style="default" if diff.in_scope else "bold red")
+    console.print(Panel(Group(header, scope_line, Text(assessment.disclaimer, style="dim")),
+                        title="osteodx assessment", expand=True))
+
+    table = Table(title="Differential diagnosis (posterior probability)", show_lines=True,
+                  expand=True)
+    table.add_column("#", justify="right", width=3)
+    table.add_column("Diagnosis", ratio=2)
+    table.add_column("Post.", justify="right", width=6)
+    table.add_column("Prior", justify="right", width=6)
+    table.add_column("For (log10 LR; source)", ratio=3)
+    table.add_column("Against (log10 LR; source)", ratio=3)
+    for d in diff.diagnoses[:top]:
+        table.add_row(
+            str(d.rank), f"{d.name}\n[dim]{d.key}[/dim]", _pct(d.posttest), _pct(d.pretest),
+            "\n".join(_reason(c) for c in d.reasons_for()) or "-",
+            "\n".join(_reason(c) for c in d.reasons_against()) or "-",
+        )
+    console.print(table)
+
+    if assessment.next_tests:
+        tests = Table(title="Next best tests (expected information gain over the differential)",
+                      expand=True)
+        tests.add_column("Test", ratio=3)
+        tests.add_column("Gain (bits)", justify="right")
+        tests.add_column("Invasiveness")
+        tests.add_column("Cost")
+        tests.add_column("Most likely results", ratio=3)
+        for t in assessment.next_tests:
+            outcomes = sorted(t.outcomes, key=lambda o: -o.probability)[:2]
+            tests.add_row(
+                t.name, f"{t.expected_information_gain_bits:.2f}", t.invasiveness, t.cost,
+                "\n".join(f"{o.result}: {_pct(o.probability)} -> {o.top_key_after} "
+                          f"{_pct(o.top_probability_after)}" for o in outcomes),
+            )
+        console.print(tests)
+
+    if case.measurements:
+        labs = Table(title="Laboratory values (interpreted with reference ranges)", expand=True)
+        for col in ("Test", "Entered", "Value", "Reference", "Reading"):
+            labs.add_column(col)
+        for m in case.measurements:
+            ref = f"{m.reference_low if m.reference_low is not None else ''}-" \
+                  f"{m.reference_high if m.reference_high is not None else ''} {m.unit}"
+            labs.add_row(m.name, m.entered, f"{m.value:.4g} {m.unit}", ref, m.interpretation)
+        console.print(labs)
+
+    if case.text_mentions:
+        text = Table(title="Read from free text (medspaCy ConText)", expand=True)
+        text.add_column("Phrase")
+        text.add_column("Finding")
+        text.add_column("Counted as")
+        text.add_column("Sentence", ratio=3)
+        for t in case.text_mentions:
+            counted = {"present": "present", "negated": "absent (negated)",
+                       "uncertain": "not counted (uncertain)", "family": "not counted (relative)",
+                       "overridden": "not counted (already recorded)"}[t.status]
+            text.add_row(t.phrase, t.label, counted, t.sentence)
+        console.print(text)
+
+    for issue in case.warnings:
+        console.print(f"[yellow]warning[/yellow] {issue}")
+    console.print(
+        f"[dim]knowledge base {assessment.knowledge_version}, HPO {assessment.hpo_version}, "
+        f"osteodx {assessment.osteodx_version}, {assessment.created}[/dim]"
+    )
