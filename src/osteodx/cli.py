@@ -20,7 +20,8 @@ from osteodx.knowledge import KnowledgeError
 
 app = typer.Typer(
     name="osteodx",
-    help="Explained differential diagnosis of osteosclerosis (decision support, not a medical device).",
+    help="Explained differential diagnosis of osteosclerosis "
+    "(decision support, not a medical device).",
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,  # locals may hold patient data
     add_completion=False,
@@ -37,14 +38,20 @@ def _stderr() -> Console:
 def _report_input_error(exc: CaseInputError) -> None:
     err = _stderr()
     for issue in exc.errors or exc.issues:
-        err.print(f"[bold red]error[/bold red] {exc.source}: {issue.loc}: {issue.message}; "
-                  f"fix: {issue.fix}", markup=True, soft_wrap=True)
+        err.print(
+            f"[bold red]error[/bold red] {exc.source}: {issue.loc}: {issue.message}; "
+            f"fix: {issue.fix}",
+            markup=True,
+            soft_wrap=True,
+        )
 
 
 @app.command("assess")
 def assess_command(
     case_file: Annotated[Path, typer.Argument(help="Phenopacket (JSON/YAML) or case form (YAML).")],
-    json_output: Annotated[bool, typer.Option("--json", help="Print the full assessment as JSON.")] = False,
+    json_output: Annotated[
+        bool, typer.Option("--json", help="Print the full assessment as JSON.")
+    ] = False,
     top: Annotated[int, typer.Option(help="Diagnoses shown in the table.", min=1)] = 10,
     tests: Annotated[int, typer.Option(help="Next tests to recommend.", min=0)] = 8,
 ) -> None:
@@ -87,7 +94,7 @@ def _open_stream(source: str) -> TextIO:
         return sys.stdin
     if source.lower().endswith(".gz"):
         return io.TextIOWrapper(gzip.open(source, "rb"), encoding="utf-8")
-    return open(source, encoding="utf-8")  # noqa: SIM115 - closed by the caller
+    return open(source, encoding="utf-8")
 
 
 def _records(sources: list[str]) -> Iterator[dict[str, Any]]:
@@ -98,7 +105,10 @@ def _records(sources: list[str]) -> Iterator[dict[str, Any]]:
             try:
                 stream = _open_stream(source)
             except OSError as exc:
-                yield {"case_id": source, "error": f"(file): cannot be read ({exc.strerror}); check the path"}
+                yield {
+                    "case_id": source,
+                    "error": f"(file): cannot be read ({exc.strerror}); check the path",
+                }
                 continue
             with stream:
                 for n, line in enumerate(stream, start=1):
@@ -108,8 +118,11 @@ def _records(sources: list[str]) -> Iterator[dict[str, Any]]:
                     try:
                         data = json.loads(line)
                     except json.JSONDecodeError as exc:
-                        yield {"case_id": where, "error": f"line {n}: malformed JSON ({exc.msg}); "
-                               "fix the JSON on that line"}
+                        yield {
+                            "case_id": where,
+                            "error": f"line {n}: malformed JSON ({exc.msg}); "
+                            "fix the JSON on that line",
+                        }
                         continue
                     yield _rank_document(data, where)
             continue
@@ -134,8 +147,12 @@ def _error_record(exc: CaseInputError, case_id: str) -> dict[str, Any]:
 
 @app.command("rank")
 def rank_command(
-    paths: Annotated[list[str], typer.Argument(help="Case files, folders, .jsonl[.gz] files or '-' for stdin.")],
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write JSON Lines here.")] = None,
+    paths: Annotated[
+        list[str], typer.Argument(help="Case files, folders, .jsonl[.gz] files or '-' for stdin.")
+    ],
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write JSON Lines here.")
+    ] = None,
 ) -> None:
     """Rank many cases: one JSON line per case with every diagnosis, best first."""
     sources = list(_expand(paths))
@@ -165,7 +182,9 @@ def rank_command(
         raise typer.Exit(EXIT_SOME_REFUSED)
 
 
-def _emit(out: TextIO, record: dict[str, Any], read: int, refused: int, oos: int) -> tuple[int, int, int]:
+def _emit(
+    out: TextIO, record: dict[str, Any], read: int, refused: int, oos: int
+) -> tuple[int, int, int]:
     out.write(json.dumps(record, ensure_ascii=False) + "\n")
     if "error" in record:
         return read, refused + 1, oos

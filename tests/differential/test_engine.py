@@ -21,10 +21,16 @@ def test_posterior_equals_hand_computed_bayes(tiny_ctx, tiny_compiled: CompiledK
     Generalized osteosclerosis is below beta's Increased bone mineral density (specific match,
     0.9) and unlisted for gamma (0.05); the negated exposure is 1-0.95 for beta, 1-0.05 otherwise.
     """
-    case = _case(tiny_ctx, findings=["Generalized osteosclerosis", "Back pain"],
-                 notes="No history of magic water.")
-    unnormalised = {"alpha": 0.5 * 0.8 * 0.6 * 0.95, "beta": 0.25 * 0.9 * 0.05 * 0.05,
-                    "gamma": 0.25 * 0.05 * 0.1 * 0.95}
+    case = _case(
+        tiny_ctx,
+        findings=["Generalized osteosclerosis", "Back pain"],
+        notes="No history of magic water.",
+    )
+    unnormalised = {
+        "alpha": 0.5 * 0.8 * 0.6 * 0.95,
+        "beta": 0.25 * 0.9 * 0.05 * 0.05,
+        "gamma": 0.25 * 0.05 * 0.1 * 0.95,
+    }
     total = sum(unnormalised.values())
     result = {d.key: d.posttest for d in explain(case, tiny_compiled).diagnoses}
     for key, value in unnormalised.items():

@@ -8,7 +8,15 @@ from dataclasses import dataclass
 from functools import cache
 
 from osteodx.case._issues import CaseInputError, Issue
-from osteodx.case._model import Case, Finding, FindingOrigin, Measurement, Sex, TextMention
+from osteodx.case._model import (
+    Case,
+    Finding,
+    FindingOrigin,
+    Measurement,
+    MentionStatus,
+    Sex,
+    TextMention,
+)
 from osteodx.case._text import TextReader
 from osteodx.case._units import LabRegistry, UnitError, convert, parse_value_with_unit
 from osteodx.knowledge import Knowledge, load_knowledge
@@ -20,7 +28,9 @@ __all__ = ["CaseBuilder", "ReadingContext", "default_context"]
 MAX_AGE_YEARS = 125.0
 
 # analyte, value in its unit, value as entered, LOINC code, own reference range, location
-_PendingLab = tuple[LabAnalyte, float, str, str | None, tuple[float | None, float | None] | None, str]
+_PendingLab = tuple[
+    LabAnalyte, float, str, str | None, tuple[float | None, float | None] | None, str
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +46,9 @@ class ReadingContext:
 @cache
 def default_context() -> ReadingContext:
     knowledge = load_knowledge()
-    return ReadingContext(knowledge, hpo_index(), LabRegistry(knowledge.labs), TextReader(knowledge))
+    return ReadingContext(
+        knowledge, hpo_index(), LabRegistry(knowledge.labs), TextReader(knowledge)
+    )
 
 
 _ISO_AGE = re.compile(
@@ -97,9 +109,15 @@ class CaseBuilder:
     def set_sex(self, raw: object, loc: str) -> None:
         text = str(raw).strip().casefold() if raw is not None else ""
         mapping = {
-            "male": Sex.MALE, "m": Sex.MALE, "man": Sex.MALE,
-            "female": Sex.FEMALE, "f": Sex.FEMALE, "woman": Sex.FEMALE,
-            "unknown_sex": Sex.UNKNOWN, "unknown": Sex.UNKNOWN, "other_sex": Sex.UNKNOWN,
+            "male": Sex.MALE,
+            "m": Sex.MALE,
+            "man": Sex.MALE,
+            "female": Sex.FEMALE,
+            "f": Sex.FEMALE,
+            "woman": Sex.FEMALE,
+            "unknown_sex": Sex.UNKNOWN,
+            "unknown": Sex.UNKNOWN,
+            "other_sex": Sex.UNKNOWN,
             "": Sex.UNKNOWN,
         }
         if text in mapping:
@@ -130,24 +148,36 @@ class CaseBuilder:
         local = self.ctx.knowledge.local_findings
         if re.fullmatch(r"HP:\d{7}", text):
             if text not in hpo:
-                self.error(loc, f"{text} is not an HPO term (HPO {hpo.version})",
-                           "check the id at https://hpo.jax.org or give the term's label")
+                self.error(
+                    loc,
+                    f"{text} is not an HPO term (HPO {hpo.version})",
+                    "check the id at https://hpo.jax.org or give the term's label",
+                )
                 return None
             if hpo.is_obsolete(text):
                 new = hpo.replacement(text)
                 if new and new in hpo:
-                    self.warn(loc, f"{text} is obsolete; read as its replacement {new} "
-                              f"({hpo.name(new)})", f"use {new} in future")
+                    self.warn(
+                        loc,
+                        f"{text} is obsolete; read as its replacement {new} ({hpo.name(new)})",
+                        f"use {new} in future",
+                    )
                     return new, hpo.name(new)
-                self.warn(loc, f"{text} is obsolete and the HPO names no replacement; ignored",
-                          "replace it with a current term")
+                self.warn(
+                    loc,
+                    f"{text} is obsolete and the HPO names no replacement; ignored",
+                    "replace it with a current term",
+                )
                 return None
             return text, hpo.name(text)
         if text.startswith("OSX:"):
             if text in local:
                 return text, local[text].label
-            self.error(loc, f"{text} is not a finding known to osteodx",
-                       "use an HPO id or one of the ids listed by `osteodx findings`")
+            self.error(
+                loc,
+                f"{text} is not a finding known to osteodx",
+                "use an HPO id or one of the ids listed by `osteodx findings`",
+            )
             return None
         term_id = hpo.by_label(text)
         if term_id:
@@ -159,17 +189,23 @@ class CaseBuilder:
         self.error(
             loc,
             f"{text!r} is neither an HPO id nor an exact HPO label",
-            f"use an HPO id (HP:nnnnnnn) or an exact label"
+            "use an HPO id (HP:nnnnnnn) or an exact label"
             + (f"; close terms: {suggestions}" if suggestions else ""),
         )
         return None
 
     def add_term(
-        self, raw: object, present: bool, loc: str, origin: FindingOrigin = "coded",
+        self,
+        raw: object,
+        present: bool,
+        loc: str,
+        origin: FindingOrigin = "coded",
         evidence: str = "",
     ) -> None:
         if not isinstance(raw, str) or not raw.strip():
-            self.error(loc, "a finding must be an HPO id or label", "e.g. 'HP:0003418' or 'Back pain'")
+            self.error(
+                loc, "a finding must be an HPO id or label", "e.g. 'HP:0003418' or 'Back pain'"
+            )
             return
         resolved = self.resolve_term(raw, loc)
         if resolved:
@@ -204,8 +240,11 @@ class CaseBuilder:
                 for f in self.ctx.knowledge.local_findings.values()
                 if f.category in ("exposure", "history")
             )
-            self.error(loc, f"{category} {text!r} is not recognised",
-                       "write a known name such as " + ", ".join(known[:8]) + " (see `osteodx findings`)")
+            self.error(
+                loc,
+                f"{category} {text!r} is not recognised",
+                "write a known name such as " + ", ".join(known[:8]) + " (see `osteodx findings`)",
+            )
             return
         for finding_id, label in dict(matches).items():
             self._findings.append(Finding(finding_id, label, present, "form", loc, text))
@@ -224,8 +263,11 @@ class CaseBuilder:
             self.error(f"{loc}.value", f"value {value!r} is not a number", "give a number")
             return
         if unit is None or not str(unit).strip():
-            self.error(f"{loc}.unit", f"no unit given for {lab.name}",
-                       f"add a unit, e.g. {lab.unit} (accepted: {', '.join(lab.units or (lab.unit,))})")
+            self.error(
+                f"{loc}.unit",
+                f"no unit given for {lab.name}",
+                f"add a unit, e.g. {lab.unit} (accepted: {', '.join(lab.units or (lab.unit,))})",
+            )
             return
         try:
             canonical = convert(float(value), str(unit), lab.unit, lab.molar_mass_g_per_mol)
@@ -235,13 +277,19 @@ class CaseBuilder:
                     for b in own_range
                 )
         except UnitError:
-            self.error(f"{loc}.unit", f"unit {unit!r} not recognised for {lab.name}",
-                       f"use {', '.join(lab.units or (lab.unit,))}")
+            self.error(
+                f"{loc}.unit",
+                f"unit {unit!r} not recognised for {lab.name}",
+                f"use {', '.join(lab.units or (lab.unit,))}",
+            )
             return
         if not lab.plausible.min <= canonical <= lab.plausible.max:
-            self.error(f"{loc}.value", f"{lab.name} {value:g} {unit} is impossible",
-                       f"check the value; plausible range is {lab.plausible.min:g}-"
-                       f"{lab.plausible.max:g} {lab.unit}")
+            self.error(
+                f"{loc}.value",
+                f"{lab.name} {value:g} {unit} is impossible",
+                f"check the value; plausible range is {lab.plausible.min:g}-"
+                f"{lab.plausible.max:g} {lab.unit}",
+            )
             return
         # Interpretation needs sex and age, which may be read after the labs: defer it.
         self._pending_labs.append((lab, canonical, f"{value:g} {unit}", loinc, own_range, loc))
@@ -250,8 +298,11 @@ class CaseBuilder:
         """A case-form lab line: ``alkaline phosphatase: 350 U/L``."""
         lab = self.ctx.labs.by_name(name)
         if lab is None:
-            self.error(loc, f"laboratory test {name!r} is not known",
-                       "use one of: " + ", ".join(self.ctx.labs.names()))
+            self.error(
+                loc,
+                f"laboratory test {name!r} is not known",
+                "use one of: " + ", ".join(self.ctx.labs.names()),
+            )
             return
         if isinstance(raw, int | float) and not isinstance(raw, bool):
             self.add_lab(lab, raw, None, loc)
@@ -294,24 +345,39 @@ class CaseBuilder:
         out: list[Measurement] = []
         for lab, value, entered, loinc, own_range, loc in self._pending_labs:
             interp = self.ctx.labs.interpret(lab, value, self.sex.value, self.age_years, own_range)
-            out.append(Measurement(
-                analyte=lab.key, name=lab.name, value=value, unit=lab.unit, entered=entered,
-                loinc=loinc, interpretation=interp.flag,  # type: ignore[arg-type]
-                reference_low=interp.low, reference_high=interp.high,
-                reference_source=interp.source, loc=loc,
-            ))
+            out.append(
+                Measurement(
+                    analyte=lab.key,
+                    name=lab.name,
+                    value=value,
+                    unit=lab.unit,
+                    entered=entered,
+                    loinc=loinc,
+                    interpretation=interp.flag,  # type: ignore[arg-type]
+                    reference_low=interp.low,
+                    reference_high=interp.high,
+                    reference_source=interp.source,
+                    loc=loc,
+                )
+            )
             evidence = f"{lab.name} {entered} ({interp.flag}"
             if interp.low is not None or interp.high is not None:
                 evidence += f"; reference {_fmt(interp.low)}-{_fmt(interp.high)} {lab.unit}"
             evidence += ")"
             if interp.flag == "high" and lab.high_term:
-                self._findings.append(Finding(lab.high_term.id, lab.high_term.label, True, "lab", loc, evidence))
+                self._findings.append(
+                    Finding(lab.high_term.id, lab.high_term.label, True, "lab", loc, evidence)
+                )
             elif interp.flag == "low" and lab.low_term:
-                self._findings.append(Finding(lab.low_term.id, lab.low_term.label, True, "lab", loc, evidence))
+                self._findings.append(
+                    Finding(lab.low_term.id, lab.low_term.label, True, "lab", loc, evidence)
+                )
             elif interp.flag == "normal":
                 for term in (lab.high_term, lab.low_term):
                     if term:
-                        self._findings.append(Finding(term.id, term.label, False, "lab", loc, evidence))
+                        self._findings.append(
+                            Finding(term.id, term.label, False, "lab", loc, evidence)
+                        )
         return out
 
     def _read_texts(self, findings: list[Finding], coded_ids: set[str]) -> list[TextMention]:
@@ -320,18 +386,27 @@ class CaseBuilder:
         for text, loc in self._texts:
             for match in self.ctx.text.read(text):
                 label = _label(self.ctx, match.finding_id)
-                status = match.status
+                status: MentionStatus = match.status
                 if status in ("present", "negated") and (
                     match.finding_id in coded_ids or match.finding_id in seen
                 ):
                     # Coded data wins over text; within text, the first counted mention wins.
                     status = "overridden"
-                mentions.append(TextMention(match.finding_id, label, match.phrase, match.sentence,
-                                            status, loc))  # type: ignore[arg-type]
+                mentions.append(
+                    TextMention(match.finding_id, label, match.phrase, match.sentence, status, loc)
+                )
                 if status in ("present", "negated"):
                     seen[match.finding_id] = status
-                    findings.append(Finding(match.finding_id, label, status == "present", "text",
-                                            loc, match.sentence))
+                    findings.append(
+                        Finding(
+                            match.finding_id,
+                            label,
+                            status == "present",
+                            "text",
+                            loc,
+                            match.sentence,
+                        )
+                    )
         return mentions
 
     def _add_implied(self, findings: list[Finding]) -> list[Finding]:
@@ -344,8 +419,14 @@ class CaseBuilder:
                 if implied in known:
                     continue
                 known.add(implied)
-                new = Finding(implied, _label(self.ctx, implied), True, "implied", finding.loc,
-                              f"implied by {finding.label}")
+                new = Finding(
+                    implied,
+                    _label(self.ctx, implied),
+                    True,
+                    "implied",
+                    finding.loc,
+                    f"implied by {finding.label}",
+                )
                 findings.append(new)
                 if implied in local:
                     queue.append(new)
@@ -357,8 +438,14 @@ class CaseBuilder:
         seen: set[tuple[str, bool]] = set()
         for f in findings:
             if not f.present and f.id in present:
-                self.issues.append(Issue("warning", f.loc, f"{f.label} ({f.id}) is both observed and "
-                                          "excluded; counted as observed", "remove one of the two"))
+                self.issues.append(
+                    Issue(
+                        "warning",
+                        f.loc,
+                        f"{f.label} ({f.id}) is both observed and excluded; counted as observed",
+                        "remove one of the two",
+                    )
+                )
                 continue
             if (f.id, f.present) in seen:
                 continue

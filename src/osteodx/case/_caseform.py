@@ -9,8 +9,20 @@ from osteodx.case._model import Case
 
 __all__ = ["CASE_FORM_FIELDS", "parse_case_form"]
 
-CASE_FORM_FIELDS = ("id", "age", "sex", "findings", "excluded", "labs", "exposures", "history",
-                    "treatments", "notes", "pathology", "bone")
+CASE_FORM_FIELDS = (
+    "id",
+    "age",
+    "sex",
+    "findings",
+    "excluded",
+    "labs",
+    "exposures",
+    "history",
+    "treatments",
+    "notes",
+    "pathology",
+    "bone",
+)
 
 
 def _as_list(b: CaseBuilder, value: Any, loc: str) -> list[Any]:
@@ -27,13 +39,15 @@ def _as_list(b: CaseBuilder, value: Any, loc: str) -> list[Any]:
 def parse_case_form(data: Any, source: str, context: ReadingContext | None = None) -> Case:
     b = CaseBuilder(source, context)
     if not isinstance(data, dict):
-        b.error("(document)", "a case form must be a YAML mapping",
-                "start with lines such as 'id: my-case', 'age: 30', 'sex: male'")
+        b.error(
+            "(document)",
+            "a case form must be a YAML mapping",
+            "start with lines such as 'id: my-case', 'age: 30', 'sex: male'",
+        )
         return b.build()
     for key in data:
         if key not in CASE_FORM_FIELDS:
-            b.error(str(key), f"unknown field {key!r}",
-                    "use only: " + ", ".join(CASE_FORM_FIELDS))
+            b.error(str(key), f"unknown field {key!r}", "use only: " + ", ".join(CASE_FORM_FIELDS))
     case_id = data.get("id")
     if case_id is None or not str(case_id).strip():
         b.error("id", "missing required field 'id'", "add a line such as 'id: patient-1'")
@@ -51,8 +65,11 @@ def parse_case_form(data: Any, source: str, context: ReadingContext | None = Non
 
     labs = data.get("labs") or {}
     if not isinstance(labs, dict):
-        b.error("labs", "must be a mapping of test name to value",
-                "write lines like 'alkaline phosphatase: 350 U/L'")
+        b.error(
+            "labs",
+            "must be a mapping of test name to value",
+            "write lines like 'alkaline phosphatase: 350 U/L'",
+        )
         labs = {}
     for name, raw in labs.items():
         b.add_lab_text(str(name), raw, f"labs.{name}")
@@ -70,5 +87,7 @@ def parse_case_form(data: Any, source: str, context: ReadingContext | None = Non
             b.description = notes
             b.add_text(notes, "notes")
         else:
-            b.error("notes", "must be text", "write notes as a YAML string (use '|' for paragraphs)")
+            b.error(
+                "notes", "must be text", "write notes as a YAML string (use '|' for paragraphs)"
+            )
     return b.build()

@@ -8,7 +8,15 @@ from typing import Literal
 
 from osteodx.case._issues import Issue
 
-__all__ = ["Case", "Finding", "Measurement", "Sex", "TextMention"]
+__all__ = [
+    "Case",
+    "Finding",
+    "FindingOrigin",
+    "Measurement",
+    "MentionStatus",
+    "Sex",
+    "TextMention",
+]
 
 
 class Sex(StrEnum):
@@ -18,6 +26,7 @@ class Sex(StrEnum):
 
 
 FindingOrigin = Literal["coded", "lab", "text", "form", "history", "treatment", "implied"]
+MentionStatus = Literal["present", "negated", "uncertain", "family", "overridden"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +70,7 @@ class TextMention:
     label: str
     phrase: str
     sentence: str
-    status: Literal["present", "negated", "uncertain", "family", "overridden"]
+    status: MentionStatus
     loc: str
 
     @property

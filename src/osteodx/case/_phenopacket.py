@@ -9,8 +9,16 @@ from osteodx.case._model import Case
 
 __all__ = ["looks_like_phenopacket", "parse_phenopacket"]
 
-_PHENOPACKET_KEYS = {"phenotypicFeatures", "metaData", "subject", "measurements", "diseases",
-                     "medicalActions", "biosamples", "interpretations"}
+_PHENOPACKET_KEYS = {
+    "phenotypicFeatures",
+    "metaData",
+    "subject",
+    "measurements",
+    "diseases",
+    "medicalActions",
+    "biosamples",
+    "interpretations",
+}
 
 
 def looks_like_phenopacket(data: object) -> bool:
@@ -24,8 +32,11 @@ def _dict(value: Any) -> dict[str, Any]:
 def _term_of(b: CaseBuilder, node: Any, loc: str) -> tuple[str, str] | None:
     """The id and label of an OntologyClass node, or None after recording the problem."""
     if not isinstance(node, dict):
-        b.error(loc, "expected an ontology class object with 'id' and 'label'",
-                'write {"id": "HP:0003418", "label": "Back pain"}')
+        b.error(
+            loc,
+            "expected an ontology class object with 'id' and 'label'",
+            'write {"id": "HP:0003418", "label": "Back pain"}',
+        )
         return None
     term_id = node.get("id")
     label = node.get("label")
@@ -35,12 +46,12 @@ def _term_of(b: CaseBuilder, node: Any, loc: str) -> tuple[str, str] | None:
     return term_id.strip(), label if isinstance(label, str) else ""
 
 
-def parse_phenopacket(
-    data: Any, source: str, context: ReadingContext | None = None
-) -> Case:
+def parse_phenopacket(data: Any, source: str, context: ReadingContext | None = None) -> Case:
     b = CaseBuilder(source, context)
     if not isinstance(data, dict):
-        b.error("(document)", "a phenopacket must be a JSON object", "check the file is a phenopacket")
+        b.error(
+            "(document)", "a phenopacket must be a JSON object", "check the file is a phenopacket"
+        )
         return b.build()
     case_id = data.get("id")
     subject = _dict(data.get("subject"))
@@ -49,7 +60,7 @@ def parse_phenopacket(
     elif isinstance(subject.get("id"), str):
         b.case_id = subject["id"]
     else:
-        b.error("id", "the phenopacket has no 'id'", "add a unique \"id\" at the top level")
+        b.error("id", "the phenopacket has no 'id'", 'add a unique "id" at the top level')
 
     if "sex" in subject:
         b.set_sex(subject.get("sex"), "subject.sex")
@@ -74,7 +85,9 @@ def parse_phenopacket(
             continue
         excluded = feature.get("excluded", False)
         if not isinstance(excluded, bool):
-            b.error(f"{loc}.excluded", f"must be true or false, not {excluded!r}", "use true or false")
+            b.error(
+                f"{loc}.excluded", f"must be true or false, not {excluded!r}", "use true or false"
+            )
             continue
         b.add_term(term[0], not excluded, f"{loc}.type.id")
 
@@ -103,9 +116,11 @@ def _read_measurements(b: CaseBuilder, measurements: Any) -> None:
             continue
         lab = b.ctx.labs.by_loinc(assay[0]) if assay[0].upper().startswith("LOINC:") else None
         if lab is None:
-            b.error(f"{loc}.assay.id", f"assay {assay[0]} ({assay[1] or 'no label'}) is not a "
-                    "LOINC code osteodx knows", "use a supported LOINC code (`osteodx labs` lists "
-                    "them) or remove the measurement")
+            b.error(
+                f"{loc}.assay.id",
+                f"assay {assay[0]} ({assay[1] or 'no label'}) is not a LOINC code osteodx knows",
+                "use a supported LOINC code (`osteodx labs` lists them) or remove the measurement",
+            )
             continue
         value = _dict(m.get("value"))
         quantity = _dict(value.get("quantity"))
@@ -123,10 +138,18 @@ def _read_measurements(b: CaseBuilder, measurements: Any) -> None:
             low, high = own.get("low"), own.get("high")
             own_range = (
                 float(low) if isinstance(low, int | float) and not isinstance(low, bool) else None,
-                float(high) if isinstance(high, int | float) and not isinstance(high, bool) else None,
+                float(high)
+                if isinstance(high, int | float) and not isinstance(high, bool)
+                else None,
             )
-        b.add_lab(lab, quantity.get("value"), unit if isinstance(unit, str) else None,
-                  f"{loc}.value.quantity", loinc=assay[0], own_range=own_range)
+        b.add_lab(
+            lab,
+            quantity.get("value"),
+            unit if isinstance(unit, str) else None,
+            f"{loc}.value.quantity",
+            loinc=assay[0],
+            own_range=own_range,
+        )
 
 
 def _read_diseases(b: CaseBuilder, diseases: Any) -> None:
@@ -163,8 +186,12 @@ def _read_medical_actions(b: CaseBuilder, actions: Any) -> None:
             node = _dict(action.get(kind))
             if not node:
                 continue
-            agent = _dict(node.get("agent") or node.get("code") or node.get("modality")
-                          or node.get("ontologyClass"))
+            agent = _dict(
+                node.get("agent")
+                or node.get("code")
+                or node.get("modality")
+                or node.get("ontologyClass")
+            )
             label = agent.get("label")
             if isinstance(label, str) and label.strip():
                 b.add_text(f"{label}.", f"{loc}.{kind}")

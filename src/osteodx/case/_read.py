@@ -46,9 +46,13 @@ def read_case(path: str | Path, context: ReadingContext | None = None) -> Case:
     except IsADirectoryError:
         raise _fail(source, "(file)", "is a folder", "give a case file") from None
     except UnicodeDecodeError:
-        raise _fail(source, "(file)", "not UTF-8 text", "save the file as UTF-8 JSON or YAML") from None
+        raise _fail(
+            source, "(file)", "not UTF-8 text", "save the file as UTF-8 JSON or YAML"
+        ) from None
     except OSError as exc:
-        raise _fail(source, "(file)", f"cannot be read ({exc.strerror})", "check the file") from None
+        raise _fail(
+            source, "(file)", f"cannot be read ({exc.strerror})", "check the file"
+        ) from None
     return parse_text(text, source, context, json_expected=p.suffix.lower() == ".json")
 
 
@@ -60,8 +64,12 @@ def parse_text(
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise _fail(source, f"line {exc.lineno} column {exc.colno}",
-                        f"malformed JSON ({exc.msg})", "fix the JSON syntax at that position") from None
+            raise _fail(
+                source,
+                f"line {exc.lineno} column {exc.colno}",
+                f"malformed JSON ({exc.msg})",
+                "fix the JSON syntax at that position",
+            ) from None
     else:
         try:
             data = yaml.safe_load(text)
@@ -69,8 +77,12 @@ def parse_text(
             mark = getattr(exc, "problem_mark", None)
             where = f"line {mark.line + 1} column {mark.column + 1}" if mark else "(document)"
             problem = getattr(exc, "problem", None) or "syntax error"
-            raise _fail(source, where, f"malformed YAML ({problem})",
-                        "fix the YAML syntax at that position (indentation, ':' after keys)") from None
+            raise _fail(
+                source,
+                where,
+                f"malformed YAML ({problem})",
+                "fix the YAML syntax at that position (indentation, ':' after keys)",
+            ) from None
     if data is None:
         raise _fail(source, "(document)", "the file is empty", "give a phenopacket or a case form")
     return parse_document(data, source, context)

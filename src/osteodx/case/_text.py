@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from osteodx.case._model import MentionStatus
 from osteodx.knowledge import Knowledge
 
 __all__ = ["TextMatch", "TextReader"]
@@ -40,7 +41,7 @@ class TextMatch:
     finding_id: str
     phrase: str
     sentence: str
-    status: str  # present | negated | uncertain | family
+    status: MentionStatus
 
 
 class TextReader:
@@ -65,6 +66,7 @@ class TextReader:
         doc = self._pipeline()(text)
         matches: list[TextMatch] = []
         for ent in doc.ents:
+            status: MentionStatus
             if ent._.is_family:
                 status = "family"
             elif ent._.is_negated:

@@ -72,7 +72,7 @@ def _canonical_spelling(unit: str) -> str:
 def _registry() -> Any:
     import pint  # imported on first conversion: it costs ~0.3 s at start-up
 
-    ureg = pint.UnitRegistry()
+    ureg: Any = pint.UnitRegistry()
     return ureg
 
 
@@ -158,8 +158,7 @@ class LabRegistry:
         candidates = [
             r
             for r in lab.reference_ranges
-            if r.sex in (sex, "any")
-            and (age_years is None or r.age_min <= age_years < r.age_max)
+            if r.sex in (sex, "any") and (age_years is None or r.age_min <= age_years < r.age_max)
         ]
         if not candidates and age_years is None:
             return None

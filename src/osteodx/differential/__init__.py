@@ -24,6 +24,7 @@ __all__ = [
     "explain",
     "next_tests",
     "posterior",
+    "scope",
     "score",
     "score_batch",
 ]

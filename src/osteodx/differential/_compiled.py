@@ -171,9 +171,9 @@ class CompiledKB:
         if case_term == gate_term:
             return True
         if case_term.startswith("HP:") and gate_term.startswith("HP:"):
-            return gate_term in self.hpo.ancestors(case_term) or case_term in self._annotated_ancestors.get(
-                gate_term, frozenset()
-            )
+            return gate_term in self.hpo.ancestors(
+                case_term
+            ) or case_term in self._annotated_ancestors.get(gate_term, frozenset())
         return False
 
     def in_scope_term(self, term: str) -> bool:

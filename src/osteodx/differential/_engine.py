@@ -114,23 +114,34 @@ def explain(case: Case, kb: CompiledKB | None = None) -> Differential:
             if row.finding is not None:
                 f = row.finding
                 contribution = Contribution(
-                    finding_id=f.id, label=f.label, present=f.present, origin=f.origin,
-                    evidence=f.evidence, match=row.evidence.match[k],
+                    finding_id=f.id,
+                    label=f.label,
+                    present=f.present,
+                    origin=f.origin,
+                    evidence=f.evidence,
+                    match=row.evidence.match[k],
                     matched_id=matched.finding if matched else None,
                     matched_label=matched.label if matched else None,
-                    probability=float(p[k]), background=background, log10_lr=float(lr[k]),
+                    probability=float(p[k]),
+                    background=background,
+                    log10_lr=float(lr[k]),
                     source=matched.source if matched else _default_source(kb),
                     estimate=matched.estimate if matched else True,
                 )
             else:
                 gate_id = row.gate_id or ""
                 contribution = Contribution(
-                    finding_id=gate_id, label=knowledge.finding_label(gate_id, kb.hpo),
-                    present=False, origin="not_mentioned",
-                    evidence="the case does not mention it", match="not_mentioned",
+                    finding_id=gate_id,
+                    label=knowledge.finding_label(gate_id, kb.hpo),
+                    present=False,
+                    origin="not_mentioned",
+                    evidence="the case does not mention it",
+                    match="not_mentioned",
                     matched_id=matched.finding if matched else None,
                     matched_label=matched.label if matched else None,
-                    probability=float(p[k]), background=background, log10_lr=float(lr[k]),
+                    probability=float(p[k]),
+                    background=background,
+                    log10_lr=float(lr[k]),
                     source=knowledge.priors.settings["gate_reporting_rate"].source,
                     estimate=True,
                 )
@@ -140,14 +151,22 @@ def explain(case: Case, kb: CompiledKB | None = None) -> Differential:
         condition = knowledge.conditions[k]
         xref = knowledge.xrefs[condition.key]
         contributions = tuple(sorted(per_condition[k], key=lambda c: -abs(c.log10_lr)))
-        diagnoses.append(DiagnosisResult(
-            key=condition.key, name=condition.name, group=condition.group, rank=rank,
-            pretest=float(prior[k]), posttest=float(post[k]),
-            log10_composite_lr=float(sum(c.log10_lr for c in contributions)),
-            contributions=contributions,
-            prior_source=condition.prior.source, prior_estimate=condition.prior.estimate,
-            orpha=xref.orpha, omim=xref.omim,
-        ))
+        diagnoses.append(
+            DiagnosisResult(
+                key=condition.key,
+                name=condition.name,
+                group=condition.group,
+                rank=rank,
+                pretest=float(prior[k]),
+                posttest=float(post[k]),
+                log10_composite_lr=float(sum(c.log10_lr for c in contributions)),
+                contributions=contributions,
+                prior_source=condition.prior.source,
+                prior_estimate=condition.prior.estimate,
+                orpha=xref.orpha,
+                omim=xref.omim,
+            )
+        )
     in_scope, reason = scope(case, kb)
     return Differential(tuple(diagnoses), in_scope, reason)
 

@@ -36,10 +36,12 @@ def _compiled_tests(kb: CompiledKB) -> tuple[_CompiledTest, ...]:
     for test in kb.knowledge.tests:
         rows = []
         for outcome in test.outcomes:
-            row = np.array([
-                (outcome.given[key].p if key in outcome.given else outcome.otherwise.p)
-                for key in kb.keys
-            ])
+            row = np.array(
+                [
+                    (outcome.given[key].p if key in outcome.given else outcome.otherwise.p)
+                    for key in kb.keys
+                ]
+            )
             rows.append(row)
         matrix = np.vstack(rows)
         total = matrix.sum(axis=0)
@@ -83,19 +85,28 @@ def next_tests(
                 continue
             after = joint[o] / p_o
             best = int(np.argmax(after))
-            forecasts.append(OutcomeForecast(compiled.results[o], float(p_o), kb.keys[best],
-                                             float(after[best])))
+            forecasts.append(
+                OutcomeForecast(compiled.results[o], float(p_o), kb.keys[best], float(after[best]))
+            )
         # Which of the leading diagnoses the test tells apart (outcome profile differs).
         separates = tuple(
-            kb.keys[k] for k in top
+            kb.keys[k]
+            for k in top
             if np.abs(compiled.likelihood[:, k] - compiled.likelihood[:, top[0]]).max() > 0.2
             or k == top[0]
         )
-        recommendations.append(TestRecommendation(
-            key=compiled.test.key, name=compiled.test.name, kind=compiled.test.kind,
-            invasiveness=compiled.test.invasiveness, cost=compiled.test.cost,
-            expected_information_gain_bits=gain, separates=separates,
-            outcomes=tuple(forecasts), source=compiled.test.source,
-        ))
+        recommendations.append(
+            TestRecommendation(
+                key=compiled.test.key,
+                name=compiled.test.name,
+                kind=compiled.test.kind,
+                invasiveness=compiled.test.invasiveness,
+                cost=compiled.test.cost,
+                expected_information_gain_bits=gain,
+                separates=separates,
+                outcomes=tuple(forecasts),
+                source=compiled.test.source,
+            )
+        )
     recommendations.sort(key=lambda r: -r.expected_information_gain_bits)
     return tuple(recommendations[:limit])

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["Contribution", "DiagnosisResult", "Differential", "OutcomeForecast", "TestRecommendation"]
+__all__ = [
+    "Contribution",
+    "DiagnosisResult",
+    "Differential",
+    "OutcomeForecast",
+    "TestRecommendation",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,13 +55,15 @@ class DiagnosisResult:
     omim: tuple[str, ...] = ()
 
     def reasons_for(self, limit: int = 3) -> tuple[Contribution, ...]:
-        ranked = sorted((c for c in self.contributions if c.log10_lr > 0.01),
-                        key=lambda c: -c.log10_lr)
+        ranked = sorted(
+            (c for c in self.contributions if c.log10_lr > 0.01), key=lambda c: -c.log10_lr
+        )
         return tuple(ranked[:limit])
 
     def reasons_against(self, limit: int = 3) -> tuple[Contribution, ...]:
-        ranked = sorted((c for c in self.contributions if c.log10_lr < -0.01),
-                        key=lambda c: c.log10_lr)
+        ranked = sorted(
+            (c for c in self.contributions if c.log10_lr < -0.01), key=lambda c: c.log10_lr
+        )
         return tuple(ranked[:limit])
 
 

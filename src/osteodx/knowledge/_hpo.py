@@ -1,6 +1,6 @@
 """A compact, read-only index of the Human Phenotype Ontology.
 
-The ontology itself ships inside the ``hpo3`` package (imported as ``pyhpo``); nothing is downloaded.
+The ontology ships inside the ``hpo3`` package (imported as ``pyhpo``); nothing is downloaded.
 Building ``pyhpo.Ontology()`` takes about a second, so the few facts osteodx needs (names, parents,
 obsolete replacements) are extracted once and kept in a pickle in the user cache directory, keyed by
 the hpo3 version. Later processes load that pickle in a few tens of milliseconds.

@@ -87,7 +87,9 @@ class PriorWeights(Sourced):
         missing = [b for b in AGE_BANDS if b not in value]
         unknown = [b for b in value if b not in AGE_BANDS]
         if missing or unknown:
-            raise ValueError(f"age bands must be exactly {AGE_BANDS}; missing {missing}, unknown {unknown}")
+            raise ValueError(
+                f"age bands must be exactly {AGE_BANDS}; missing {missing}, unknown {unknown}"
+            )
         return value
 
 

@@ -42,15 +42,22 @@ def render_terminal(assessment: Assessment, console: Console, top: int = 10) -> 
     diff = assessment.differential
     age = f"{case.age_years:g} y" if case.age_years is not None else "age unknown"
     header = Text.assemble(
-        (f"{case.case_id}", "bold"), f"  {case.sex.value}, {age}  ",
+        (f"{case.case_id}", "bold"),
+        f"  {case.sex.value}, {age}  ",
         ("in scope" if diff.in_scope else "OUT OF SCOPE", "green" if diff.in_scope else "bold red"),
     )
     scope_line = Text(diff.scope_reason, style="default" if diff.in_scope else "bold red")
-    console.print(Panel(Group(header, scope_line, Text(assessment.disclaimer, style="dim")),
-                        title="osteodx assessment", expand=True))
+    console.print(
+        Panel(
+            Group(header, scope_line, Text(assessment.disclaimer, style="dim")),
+            title="osteodx assessment",
+            expand=True,
+        )
+    )
 
-    table = Table(title="Differential diagnosis (posterior probability)", show_lines=True,
-                  expand=True)
+    table = Table(
+        title="Differential diagnosis (posterior probability)", show_lines=True, expand=True
+    )
     table.add_column("#", justify="right", width=3)
     table.add_column("Diagnosis", ratio=2)
     table.add_column("Post.", justify="right", width=6)
@@ -59,15 +66,19 @@ def render_terminal(assessment: Assessment, console: Console, top: int = 10) -> 
     table.add_column("Against (log10 LR; source)", ratio=3)
     for d in diff.diagnoses[:top]:
         table.add_row(
-            str(d.rank), f"{d.name}\n[dim]{d.key}[/dim]", _pct(d.posttest), _pct(d.pretest),
+            str(d.rank),
+            f"{d.name}\n[dim]{d.key}[/dim]",
+            _pct(d.posttest),
+            _pct(d.pretest),
             "\n".join(_reason(c) for c in d.reasons_for()) or "-",
             "\n".join(_reason(c) for c in d.reasons_against()) or "-",
         )
     console.print(table)
 
     if assessment.next_tests:
-        tests = Table(title="Next best tests (expected information gain over the differential)",
-                      expand=True)
+        tests = Table(
+            title="Next best tests (expected information gain over the differential)", expand=True
+        )
         tests.add_column("Test", ratio=3)
         tests.add_column("Gain (bits)", justify="right")
         tests.add_column("Invasiveness")
@@ -76,9 +87,15 @@ def render_terminal(assessment: Assessment, console: Console, top: int = 10) -> 
         for t in assessment.next_tests:
             outcomes = sorted(t.outcomes, key=lambda o: -o.probability)[:2]
             tests.add_row(
-                t.name, f"{t.expected_information_gain_bits:.2f}", t.invasiveness, t.cost,
-                "\n".join(f"{o.result}: {_pct(o.probability)} -> {o.top_key_after} "
-                          f"{_pct(o.top_probability_after)}" for o in outcomes),
+                t.name,
+                f"{t.expected_information_gain_bits:.2f}",
+                t.invasiveness,
+                t.cost,
+                "\n".join(
+                    f"{o.result}: {_pct(o.probability)} -> {o.top_key_after} "
+                    f"{_pct(o.top_probability_after)}"
+                    for o in outcomes
+                ),
             )
         console.print(tests)
 
@@ -87,8 +104,10 @@ def render_terminal(assessment: Assessment, console: Console, top: int = 10) -> 
         for col in ("Test", "Entered", "Value", "Reference", "Reading"):
             labs.add_column(col)
         for m in case.measurements:
-            ref = f"{m.reference_low if m.reference_low is not None else ''}-" \
-                  f"{m.reference_high if m.reference_high is not None else ''} {m.unit}"
+            ref = (
+                f"{m.reference_low if m.reference_low is not None else ''}-"
+                f"{m.reference_high if m.reference_high is not None else ''} {m.unit}"
+            )
             labs.add_row(m.name, m.entered, f"{m.value:.4g} {m.unit}", ref, m.interpretation)
         console.print(labs)
 
@@ -98,11 +117,15 @@ def render_terminal(assessment: Assessment, console: Console, top: int = 10) -> 
         text.add_column("Finding")
         text.add_column("Counted as")
         text.add_column("Sentence", ratio=3)
-        for t in case.text_mentions:
-            counted = {"present": "present", "negated": "absent (negated)",
-                       "uncertain": "not counted (uncertain)", "family": "not counted (relative)",
-                       "overridden": "not counted (already recorded)"}[t.status]
-            text.add_row(t.phrase, t.label, counted, t.sentence)
+        for mention in case.text_mentions:
+            counted = {
+                "present": "present",
+                "negated": "absent (negated)",
+                "uncertain": "not counted (uncertain)",
+                "family": "not counted (relative)",
+                "overridden": "not counted (already recorded)",
+            }[mention.status]
+            text.add_row(mention.phrase, mention.label, counted, mention.sentence)
         console.print(text)
 
     for issue in case.warnings:
