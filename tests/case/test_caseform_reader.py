@@ -135,3 +135,10 @@ def test_all_errors_are_reported_not_just_the_first(tiny_ctx) -> None:
     with pytest.raises(CaseInputError) as info:
         _read(tiny_ctx, age=-1, sex="robot", findings=["HP:9999999"])
     assert {i.loc for i in info.value.errors} == {"age", "sex", "findings[0]"}
+
+
+def test_text_mention_of_a_broader_coded_term_is_not_counted_twice(tiny_ctx) -> None:
+    # "back pain" (HP:0003418) in the notes is the parent of the coded Low back pain.
+    case = _read(tiny_ctx, findings=["Low back pain"], notes="Chronic back pain.")
+    assert [m.status for m in case.text_mentions] == ["overridden"]
+    assert [f.id for f in case.findings] == ["HP:0003419"]

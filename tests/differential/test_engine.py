@@ -16,10 +16,11 @@ def _case(ctx: ReadingContext, **fields: object):
 
 
 def test_posterior_equals_hand_computed_bayes(tiny_ctx, tiny_compiled: CompiledKB) -> None:
-    """prior x P(finding|k) products: alpha .5*.8*.6*.95, beta .25*.9*.05*.05, gamma .25*.05*.1*.95.
+    """prior x P(finding|k): alpha .5*.8*.6*.95, beta .25*(.9/18)*.05*.05, gamma .25*.05*.1*.95.
 
-    Generalized osteosclerosis is below beta's Increased bone mineral density (specific match,
-    0.9) and unlisted for gamma (0.05); the negated exposure is 1-0.95 for beta, 1-0.05 otherwise.
+    Generalized osteosclerosis is below beta's Increased bone mineral density (specific match:
+    0.9 shared among that term's 18 direct children) and unlisted for gamma (0.05); the negated
+    exposure is 1-0.95 for beta, 1-0.05 otherwise.
     """
     case = _case(
         tiny_ctx,
@@ -28,7 +29,7 @@ def test_posterior_equals_hand_computed_bayes(tiny_ctx, tiny_compiled: CompiledK
     )
     unnormalised = {
         "alpha": 0.5 * 0.8 * 0.6 * 0.95,
-        "beta": 0.25 * 0.9 * 0.05 * 0.05,
+        "beta": 0.25 * (0.9 / 18) * 0.05 * 0.05,
         "gamma": 0.25 * 0.05 * 0.1 * 0.95,
     }
     total = sum(unnormalised.values())

@@ -388,9 +388,11 @@ class CaseBuilder:
                 label = _label(self.ctx, match.finding_id)
                 status: MentionStatus = match.status
                 if status in ("present", "negated") and (
-                    match.finding_id in coded_ids or match.finding_id in seen
+                    self._related_to_any(match.finding_id, coded_ids) or match.finding_id in seen
                 ):
-                    # Coded data wins over text; within text, the first counted mention wins.
+                    # Coded data wins over text (also over a broader or narrower HPO term of the
+                    # same thing, e.g. "back pain" in text beside a coded Low back pain); within
+                    # text, the first counted mention wins.
                     status = "overridden"
                 mentions.append(
                     TextMention(match.finding_id, label, match.phrase, match.sentence, status, loc)
@@ -408,6 +410,18 @@ class CaseBuilder:
                         )
                     )
         return mentions
+
+    def _related_to_any(self, finding_id: str, others: set[str]) -> bool:
+        if finding_id in others:
+            return True
+        if not finding_id.startswith("HP:") or finding_id not in self.ctx.hpo:
+            return False
+        ancestors = self.ctx.hpo.ancestors(finding_id)
+        return any(
+            other in ancestors or finding_id in self.ctx.hpo.ancestors(other)
+            for other in others
+            if other.startswith("HP:") and other in self.ctx.hpo
+        )
 
     def _add_implied(self, findings: list[Finding]) -> list[Finding]:
         known = {f.id for f in findings}

@@ -53,7 +53,6 @@ class CompiledKB:
         self.names: tuple[str, ...] = tuple(c.name for c in knowledge.conditions)
         self.K = len(self.keys)
         self.default = knowledge.setting("unlisted_frequency")
-        self.broader_factor = knowledge.setting("broader_match_factor")
         self.gate_rate = knowledge.setting("gate_reporting_rate")
         self.tempering = knowledge.setting("likelihood_tempering")
         self.annotations: list[dict[str, ConditionFinding]] = [
@@ -141,7 +140,7 @@ class CompiledKB:
             if present:
                 if above:
                     closest = max(above, key=lambda a: len(self._annotated_ancestors[a.finding]))
-                    return closest.frequency, "specific", closest
+                    return self._specific(closest), "specific", closest
                 if below:
                     best = max(below, key=lambda a: a.frequency)
                     return best.frequency, "broader", best
@@ -152,8 +151,13 @@ class CompiledKB:
                     return 1 - best.frequency, "broader", best
                 if above:
                     closest = max(above, key=lambda a: len(self._annotated_ancestors[a.finding]))
-                    return 1 - closest.frequency * self.broader_factor, "specific", closest
+                    return 1 - self._specific(closest), "specific", closest
         return (self.default if present else 1 - self.default), "unlisted", None
+
+    def _specific(self, annotation: ConditionFinding) -> float:
+        """P(a more specific term | k) from k's frequency of the broader term: the frequency is
+        shared among the broader term's direct children (no finer knowledge is available)."""
+        return annotation.frequency / max(1, self.hpo.child_count(annotation.finding))
 
     def gate_silence(self, gate_id: str) -> TermEvidence:
         """P(case silent about a gate finding | k) = 1 - reporting rate x P(finding | k)."""

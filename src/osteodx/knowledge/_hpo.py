@@ -18,7 +18,7 @@ from pathlib import Path
 
 __all__ = ["HpoIndex", "hpo_index"]
 
-_CACHE_FORMAT = 1
+_CACHE_FORMAT = 2
 
 
 @dataclass(slots=True)
@@ -32,6 +32,7 @@ class HpoIndex:
     replaced_by: dict[str, str]
     _by_label: dict[str, str] = field(default_factory=dict, repr=False)
     _ancestors: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
+    _children: dict[str, int] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         if not self._by_label:
@@ -71,6 +72,18 @@ class HpoIndex:
         frozen = frozenset(result)
         self._ancestors[term_id] = frozen
         return frozen
+
+    def child_count(self, term_id: str) -> int:
+        """Number of direct, current children of a term."""
+        if not self._children:
+            counts: dict[str, int] = {}
+            for child, parents in self.parents.items():
+                if child in self.obsolete:
+                    continue
+                for parent in parents:
+                    counts[parent] = counts.get(parent, 0) + 1
+            self._children.update(counts)
+        return self._children.get(term_id, 0)
 
     def is_descendant_or_self(self, term_id: str, ancestor: str) -> bool:
         return term_id == ancestor or ancestor in self.ancestors(term_id)

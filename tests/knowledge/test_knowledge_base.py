@@ -1,0 +1,125 @@
+"""The shipped knowledge base: complete, valid, and every number sourced."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from osteodx.knowledge import KnowledgeError, load_knowledge, load_knowledge_from
+
+DATA = Path(__file__).parents[2] / "src" / "osteodx" / "knowledge" / "data"
+# Keys whose numbers are structural, not medical facts (ages bounding a reference range).
+STRUCTURAL = {"age_min", "age_max"}
+
+
+def _numbers_without_source(node: Any, path: str, sourced: bool) -> list[str]:
+    """Paths of numbers with no `source` in their own mapping or an enclosing one."""
+    missing: list[str] = []
+    if isinstance(node, dict):
+        here = sourced or "source" in node
+        for key, value in node.items():
+            if key in STRUCTURAL:
+                continue
+            missing += _numbers_without_source(value, f"{path}.{key}", here)
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            missing += _numbers_without_source(value, f"{path}[{i}]", sourced)
+    elif isinstance(node, int | float) and not isinstance(node, bool) and not sourced:
+        missing.append(path)
+    return missing
+
+
+def _all_data_files() -> list[Path]:
+    return sorted(p for p in DATA.rglob("*.yaml"))
+
+
+def test_every_diagnosis_key_has_a_condition_file() -> None:
+    with (DATA / "conditions.tsv").open(encoding="utf-8") as fh:
+        keys = [row["key"] for row in csv.DictReader(fh, delimiter="\t")]
+    assert len(keys) == 33
+    assert sorted(load_knowledge().keys) == sorted(keys)
+
+
+@pytest.mark.parametrize("path", _all_data_files(), ids=lambda p: p.name)
+def test_every_number_in_the_knowledge_base_has_a_source(path: Path) -> None:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    assert _numbers_without_source(data, path.name, False) == []
+
+
+def test_source_walker_finds_an_unsourced_number() -> None:
+    data = {"findings": [{"finding": "HP:1", "frequency": 0.3}]}
+    assert _numbers_without_source(data, "x", False) == ["x.findings[0].frequency"]
+
+
+def test_estimates_say_what_they_rest_on() -> None:
+    kb = load_knowledge()
+    for condition in kb.conditions:
+        for f in condition.findings:
+            if f.estimate:
+                assert f.basis and len(f.basis) > 10, (condition.key, f.finding)
+
+
+def test_each_condition_has_a_prior_for_every_band_and_sex() -> None:
+    kb = load_knowledge()
+    for condition in kb.conditions:
+        assert set(condition.prior.weights) == {"child", "young_adult", "adult", "older"}
+
+
+def _copy_tiny_kb(tmp_path: Path) -> Path:
+    root = tmp_path / "kb"
+    shutil.copytree(Path(__file__).parents[1] / "fixtures" / "kb", root)
+    return root
+
+
+def test_loader_rejects_a_frequency_without_source(tmp_path: Path) -> None:
+    root = _copy_tiny_kb(tmp_path)
+    path = root / "conditions" / "alpha.yaml"
+    path.write_text(path.read_text().replace(", source: PMID:1}", "}", 1), encoding="utf-8")
+    with pytest.raises(KnowledgeError, match=r"conditions/alpha.yaml: findings\.0\.source"):
+        load_knowledge_from(root)
+
+
+def test_loader_rejects_an_estimate_without_basis(tmp_path: Path) -> None:
+    root = _copy_tiny_kb(tmp_path)
+    path = root / "conditions" / "gamma.yaml"
+    path.write_text(
+        path.read_text().replace(
+            "source: DOI:10.1000/test}", "source: DOI:10.1000/test, estimate: true}", 1
+        ),
+        encoding="utf-8",
+    )
+    with pytest.raises(KnowledgeError, match="basis"):
+        load_knowledge_from(root)
+
+
+def test_loader_rejects_a_wrong_hpo_label(tmp_path: Path) -> None:
+    root = _copy_tiny_kb(tmp_path)
+    path = root / "conditions" / "alpha.yaml"
+    path.write_text(
+        path.read_text().replace("label: Back pain", "label: Sore back"), encoding="utf-8"
+    )
+    with pytest.raises(KnowledgeError, match="should be 'Back pain'"):
+        load_knowledge_from(root)
+
+
+def test_loader_rejects_an_undefined_local_finding(tmp_path: Path) -> None:
+    root = _copy_tiny_kb(tmp_path)
+    path = root / "conditions" / "beta.yaml"
+    path.write_text(path.read_text().replace("OSX:test_exposure", "OSX:nowhere"), encoding="utf-8")
+    with pytest.raises(KnowledgeError, match="OSX:nowhere is not defined"):
+        load_knowledge_from(root)
+
+
+def test_docs_source_is_allowed_only_for_estimates(tmp_path: Path) -> None:
+    root = _copy_tiny_kb(tmp_path)
+    path = root / "conditions" / "alpha.yaml"
+    path.write_text(
+        path.read_text().replace("source: PMID:1}", "source: docs/model.md#x}", 1), encoding="utf-8"
+    )
+    with pytest.raises(KnowledgeError, match="only for an estimate"):
+        load_knowledge_from(root)
