@@ -120,6 +120,11 @@ def parse_value_with_unit(text: str) -> tuple[float, str | None]:
     return value, match.group("unit")
 
 
+def _normalise_name(name: str) -> str:
+    """'Neuron-specific enolase', 'neuron_specific_enolase' and 'NEURON SPECIFIC ENOLASE' agree."""
+    return re.sub(r"[\s_\-]+", " ", name.casefold()).strip()
+
+
 @dataclass(frozen=True, slots=True)
 class Interpretation:
     flag: str
@@ -136,14 +141,13 @@ class LabRegistry:
         self._by_name: dict[str, LabAnalyte] = {}
         self._by_loinc: dict[str, LabAnalyte] = {}
         for lab in labs:
-            for name in (lab.key, lab.key.replace("_", " "), lab.name, *lab.aliases):
-                self._by_name.setdefault(name.casefold().strip(), lab)
+            for name in (lab.key, lab.name, *lab.aliases):
+                self._by_name.setdefault(_normalise_name(name), lab)
             for code in lab.loinc:
                 self._by_loinc[code.code] = lab
 
     def by_name(self, name: str) -> LabAnalyte | None:
-        key = re.sub(r"[\s_-]+", " ", name.casefold()).strip()
-        return self._by_name.get(key) or self._by_name.get(key.replace(" ", "_"))
+        return self._by_name.get(_normalise_name(name))
 
     def by_loinc(self, code: str) -> LabAnalyte | None:
         return self._by_loinc.get(code.strip().removeprefix("LOINC:").strip())

@@ -199,10 +199,10 @@ class Plausible(_Frozen):
 
 
 class LabAnalyte(_Frozen):
-    model_config = ConfigDict(frozen=True, extra="ignore")
-
     key: str
     name: str
+    source: str
+    plausible_basis: str | None = None
     aliases: tuple[str, ...] = ()
     loinc: tuple[LoincCode, ...] = ()
     unit: str
@@ -235,8 +235,6 @@ class TestOutcome(_Frozen):
 
 
 class WorkupTest(_Frozen):
-    model_config = ConfigDict(frozen=True, extra="ignore")
-
     key: str
     name: str
     kind: Literal["lab", "imaging", "biopsy", "genetic", "clinical"]
