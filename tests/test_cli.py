@@ -18,7 +18,9 @@ runner = CliRunner()
 
 
 def test_assess_prints_the_differential_table() -> None:
-    result = runner.invoke(app, ["assess", str(EXAMPLES / "founding-case.yaml")])
+    result = runner.invoke(
+        app, ["assess", str(EXAMPLES / "founding-case.yaml")], env={"COLUMNS": "220"}
+    )
     assert result.exit_code == 0, result.output
     assert "Differential diagnosis" in result.output
     assert "Next best tests" in result.output
