@@ -142,3 +142,12 @@ def test_text_mention_of_a_broader_coded_term_is_not_counted_twice(tiny_ctx) -> 
     case = _read(tiny_ctx, findings=["Low back pain"], notes="Chronic back pain.")
     assert [m.status for m in case.text_mentions] == ["overridden"]
     assert [f.id for f in case.findings] == ["HP:0003419"]
+
+
+def test_wildcard_phrase_matches_one_intervening_word(tiny_kb) -> None:
+    from osteodx.case._text import TextReader
+
+    reader = TextReader(tiny_kb)
+    reader._targets.append(("dense * vertebral body", "HP:0003418"))
+    found = reader.read("Radiographs: uniformly dense L3 vertebral body. Dense vertebral body too.")
+    assert [m.phrase for m in found] == ["dense L3 vertebral body", "Dense vertebral body"]

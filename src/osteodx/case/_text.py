@@ -79,6 +79,27 @@ class TextReader:
         return matches
 
 
+def _target_rule(rule_type: Any, phrase: str, finding_id: str) -> Any:
+    """A phrase, or a token pattern when the phrase holds ``*`` (one optional token there)."""
+    if "*" not in phrase.split():
+        return rule_type(phrase, finding_id)
+    pattern: list[dict[str, Any]] = []
+    for word in phrase.split():
+        if word == "*":
+            pattern.append({"OP": "?"})
+        else:
+            pattern.extend({"LOWER": token} for token in _tokens(word))
+    return rule_type(phrase, finding_id, pattern=pattern)
+
+
+def _tokens(word: str) -> list[str]:
+    """Split a phrase word as spaCy's tokenizer would split hyphens ('bone-within' -> 3)."""
+    parts: list[str] = []
+    for piece in word.casefold().replace("-", " - ").split():
+        parts.append(piece)
+    return parts
+
+
 def _build_pipeline(targets: list[tuple[str, str]]) -> Any:
     import logging
 
@@ -90,7 +111,7 @@ def _build_pipeline(targets: list[tuple[str, str]]) -> Any:
     nlp = spacy.blank("en")
     nlp.add_pipe("sentencizer")
     matcher: TargetMatcher = nlp.add_pipe("medspacy_target_matcher")
-    matcher.add([TargetRule(phrase, finding_id) for phrase, finding_id in targets])
+    matcher.add([_target_rule(TargetRule, phrase, finding_id) for phrase, finding_id in targets])
     context: ConText = nlp.add_pipe("medspacy_context")
     context.add(
         [

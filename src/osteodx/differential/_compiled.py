@@ -41,6 +41,7 @@ class TermEvidence:
     probability: Vector  # shape (K,)
     match: tuple[MatchType, ...]
     matched: tuple[ConditionFinding | None, ...]
+    log_probability: Vector  # natural log of probability, precomputed for scoring
 
 
 class CompiledKB:
@@ -66,10 +67,27 @@ class CompiledKB:
         )
         annotated = {t for ann in self.annotations for t in ann if t.startswith("HP:")}
         self._annotated_ancestors = {t: hpo.ancestors(t) for t in annotated}
+        self._annotated = frozenset(annotated)
+        # term -> annotated terms strictly below it, for "broader" matches in one lookup
+        self._annotated_below: dict[str, set[str]] = {}
+        for t, ancestors in self._annotated_ancestors.items():
+            for a in ancestors:
+                self._annotated_below.setdefault(a, set()).add(t)
         self.scope_roots = frozenset(t.id for t in knowledge.scope.hpo_roots)
         self.scope_local = frozenset(knowledge.scope.local)
-        self._present: dict[str, TermEvidence] = {}
-        self._excluded: dict[str, TermEvidence] = {}
+        self._cache: dict[tuple[str, bool, int], TermEvidence] = {}
+        # Exposures and history: a case summary usually mentions them when they apply, so silence
+        # about one that some condition lists counts (weakly) against that condition.
+        local = knowledge.local_findings
+        listed = {t for ann in self.annotations for t in ann}
+        self.silence_findings: tuple[str, ...] = tuple(
+            dict.fromkeys(
+                [f.finding for _, f in self.gates]
+                + sorted(
+                    t for t in listed if t in local and local[t].category in ("exposure", "history")
+                )
+            )
+        )
 
     # --- priors -----------------------------------------------------------------------------
     def _prior_table(self) -> NDArray[np.float64]:
@@ -99,86 +117,103 @@ class CompiledKB:
         return np.asarray(self.prior[age_band_index(age_years), s])
 
     # --- per-term evidence ------------------------------------------------------------------
-    def evidence(self, term: str, present: bool) -> TermEvidence:
-        cache_ = self._present if present else self._excluded
-        hit = cache_.get(term)
+    def evidence(self, term: str, present: bool, band: int = len(AGE_BANDS)) -> TermEvidence:
+        """P(observation | k) for every k; ``band`` indexes AGE_BANDS (len = unknown age)."""
+        key = (term, present, band)
+        hit = self._cache.get(key)
         if hit is None:
-            hit = self._compute(term, present)
-            cache_[term] = hit
+            hit = self._compute(term, present, band)
+            self._cache[key] = hit
         return hit
 
-    def _compute(self, term: str, present: bool) -> TermEvidence:
+    def unlisted_frequency(self, term: str) -> float:
+        entry = self.knowledge.unlisted.get(term)
+        return entry.frequency if entry is not None else self.default
+
+    def _compute(self, term: str, present: bool, band: int) -> TermEvidence:
         is_hpo = term.startswith("HP:") and term in self.hpo
-        term_ancestors = self.hpo.ancestors(term) if is_hpo else frozenset()
+        # Sorted, so that ties resolve the same way in every process.
+        term_ancestors = tuple(sorted(self.hpo.ancestors(term) & self._annotated)) if is_hpo else ()
+        terms_below = tuple(sorted(self._annotated_below.get(term, ())))
+        unlisted = self.unlisted_frequency(term)
         probs = np.empty(self.K)
         matches: list[MatchType] = []
         matched: list[ConditionFinding | None] = []
         for k, ann in enumerate(self.annotations):
-            p, kind, which = self._match(term, present, ann, term_ancestors, is_hpo)
-            probs[k], kind_k = p, kind
-            matches.append(kind_k)
+            p, kind, which = self._match(term, present, ann, term_ancestors, terms_below, band)
+            if kind == "unlisted":
+                p = unlisted if present else 1 - unlisted
+            probs[k] = p
+            matches.append(kind)
             matched.append(which)
-        return TermEvidence(probs, tuple(matches), tuple(matched))
+        return TermEvidence(probs, tuple(matches), tuple(matched), np.log(probs))
 
     def _match(
         self,
         term: str,
         present: bool,
         ann: dict[str, ConditionFinding],
-        term_ancestors: frozenset[str],
-        is_hpo: bool,
+        term_ancestors: tuple[str, ...],
+        terms_below: tuple[str, ...],
+        band: int,
     ) -> tuple[float, MatchType, ConditionFinding | None]:
         exact = ann.get(term)
         if exact is not None:
-            f = exact.frequency
+            f = exact.frequency_for(band)
             return (f if present else 1 - f), "exact", exact
-        if is_hpo:
-            # Condition terms more specific than the patient's term (patient term is broader).
-            below = [a for t, a in ann.items() if term in self._annotated_ancestors.get(t, ())]
-            # Condition terms more general than the patient's term (patient term is specific).
-            above = [a for t, a in ann.items() if t in term_ancestors]
+        # Condition terms more specific than the patient's term (patient term is broader) ...
+        below = [ann[t] for t in terms_below if t in ann]
+        # ... and more general than it (patient term is specific).
+        above = [ann[t] for t in term_ancestors if t in ann]
+        if below or above:
             if present:
                 if above:
                     closest = max(above, key=lambda a: len(self._annotated_ancestors[a.finding]))
-                    return self._specific(closest), "specific", closest
+                    return self._specific(closest, band), "specific", closest
                 if below:
-                    best = max(below, key=lambda a: a.frequency)
-                    return best.frequency, "broader", best
+                    best = max(below, key=lambda a: a.frequency_for(band))
+                    return best.frequency_for(band), "broader", best
             else:
                 if below:
                     # Excluding a broad term excludes every more specific one.
-                    best = max(below, key=lambda a: a.frequency)
-                    return 1 - best.frequency, "broader", best
+                    best = max(below, key=lambda a: a.frequency_for(band))
+                    return 1 - best.frequency_for(band), "broader", best
                 if above:
                     closest = max(above, key=lambda a: len(self._annotated_ancestors[a.finding]))
-                    return 1 - self._specific(closest), "specific", closest
+                    return 1 - self._specific(closest, band), "specific", closest
         return (self.default if present else 1 - self.default), "unlisted", None
 
-    def _specific(self, annotation: ConditionFinding) -> float:
+    def _specific(self, annotation: ConditionFinding, band: int) -> float:
         """P(a more specific term | k) from k's frequency of the broader term: the frequency is
         shared among the broader term's direct children (no finer knowledge is available)."""
-        return annotation.frequency / max(1, self.hpo.child_count(annotation.finding))
+        return annotation.frequency_for(band) / max(1, self.hpo.child_count(annotation.finding))
 
-    def gate_silence(self, gate_id: str) -> TermEvidence:
-        """P(case silent about a gate finding | k) = 1 - reporting rate x P(finding | k)."""
-        key = f"silence:{gate_id}"
-        hit = self._present.get(key)
+    def silence(self, finding_id: str, band: int) -> TermEvidence:
+        """P(case silent about a finding | k) = 1 - reporting rate x P(finding | k)."""
+        key = (f"silence:{finding_id}", True, band)
+        hit = self._cache.get(key)
         if hit is None:
-            present = self.evidence(gate_id, True)
-            probs = 1 - self.gate_rate * present.probability
-            hit = TermEvidence(np.asarray(probs), present.match, present.matched)
-            self._present[key] = hit
+            present = self.evidence(finding_id, True, band)
+            probs = np.asarray(1 - self.gate_rate * present.probability)
+            hit = TermEvidence(probs, present.match, present.matched, np.log(probs))
+            self._cache[key] = hit
         return hit
 
-    def relates(self, case_term: str, gate_term: str) -> bool:
-        """Whether a case's finding says something about a gate finding (same or related term)."""
-        if case_term == gate_term:
-            return True
-        if case_term.startswith("HP:") and gate_term.startswith("HP:"):
-            return gate_term in self.hpo.ancestors(
-                case_term
-            ) or case_term in self._annotated_ancestors.get(gate_term, frozenset())
-        return False
+    def unmentioned(self, mentioned: set[str]) -> list[str]:
+        """The silence findings a case says nothing about (neither the term nor a related one)."""
+        related = set(mentioned)
+        for term in mentioned:
+            if term.startswith("HP:"):
+                related |= self.hpo.ancestors(term)
+        out = []
+        for finding_id in self.silence_findings:
+            if finding_id in related:
+                continue
+            # A mentioned term more general than the silence finding also speaks about it.
+            if finding_id.startswith("HP:") and mentioned & self.hpo.ancestors(finding_id):
+                continue
+            out.append(finding_id)
+        return out
 
     def in_scope_term(self, term: str) -> bool:
         if term in self.scope_local or term in self.scope_roots:

@@ -12,15 +12,16 @@ for gate findings (exposure/history) the case does not mention. ``a`` is the tem
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
 
 from osteodx.case import Case, Finding
-from osteodx.differential._compiled import CompiledKB, TermEvidence, compiled_kb
+from osteodx.differential._compiled import CompiledKB, TermEvidence, age_band_index, compiled_kb
 from osteodx.differential._result import Contribution, DiagnosisResult, Differential
+from osteodx.knowledge._schema import SEXES
 
 __all__ = ["explain", "posterior", "scope", "score", "score_batch"]
 
@@ -35,35 +36,24 @@ class _Row:
 
 
 def _rows(case: Case, kb: CompiledKB) -> list[_Row]:
-    rows = [_Row(f, None, kb.evidence(f.id, f.present)) for f in case.findings]
-    mentioned = [f.id for f in case.findings]
-    for gate_id, evidence in _gate_rows(kb, mentioned):
-        rows.append(_Row(None, gate_id, evidence))
+    band = age_band_index(case.age_years)
+    rows = [_Row(f, None, kb.evidence(f.id, f.present, band)) for f in case.findings]
+    for finding_id in kb.unmentioned({f.id for f in case.findings}):
+        rows.append(_Row(None, finding_id, kb.silence(finding_id, band)))
     return rows
-
-
-def _gate_rows(kb: CompiledKB, mentioned: Sequence[str]) -> list[tuple[str, TermEvidence]]:
-    out: list[tuple[str, TermEvidence]] = []
-    for gate_id in dict.fromkeys(f.finding for _, f in kb.gates):
-        if any(kb.relates(m, gate_id) for m in mentioned):
-            continue
-        out.append((gate_id, kb.gate_silence(gate_id)))
-    return out
 
 
 def score(case: Case, kb: CompiledKB | None = None) -> Vector:
     """Unnormalised log-posterior (natural log) over ``kb.keys``."""
     kb = kb or compiled_kb()
     total = kb.log_prior[_prior_index(case, kb)].copy()
+    evidence = np.zeros(kb.K)
     for row in _rows(case, kb):
-        total += kb.tempering * np.log(row.evidence.probability)
-    return np.asarray(total)
+        evidence += row.evidence.log_probability
+    return np.asarray(total + kb.tempering * evidence)
 
 
 def _prior_index(case: Case, kb: CompiledKB) -> tuple[int, int]:
-    from osteodx.differential._compiled import age_band_index
-    from osteodx.knowledge._schema import SEXES
-
     sex = case.sex.value
     return age_band_index(case.age_years), SEXES.index(sex) if sex in SEXES else len(SEXES)
 

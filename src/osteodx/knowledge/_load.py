@@ -26,6 +26,8 @@ from osteodx.knowledge._schema import (
     PriorsFile,
     ScopeFile,
     TestsFile,
+    UnlistedFile,
+    UnlistedFrequency,
     WorkupTest,
 )
 
@@ -65,6 +67,7 @@ class Knowledge:
     tests: tuple[WorkupTest, ...]
     priors: PriorsFile
     scope: ScopeFile
+    unlisted: dict[str, UnlistedFrequency]
     version: str
     hpo_version: str
 
@@ -240,6 +243,19 @@ def load_knowledge_from(root: Traversable | Path) -> Knowledge:
         if local_id not in local:
             raise KnowledgeError(f"scope.yaml: {local_id} is not defined in findings/")
 
+    unlisted: dict[str, UnlistedFrequency] = {}
+    unlisted_node = root.joinpath("unlisted.yaml")
+    if unlisted_node.is_file():
+        digest.update(unlisted_node.read_bytes())
+        parsed_unlisted: UnlistedFile = _validate(
+            UnlistedFile, _read_yaml(unlisted_node, "unlisted.yaml"), "unlisted.yaml"
+        )
+        for i, item in enumerate(parsed_unlisted.unlisted):
+            _check_term(item.finding, item.label, f"unlisted.yaml unlisted[{i}]", hpo, local)
+            if item.finding in unlisted:
+                raise KnowledgeError(f"unlisted.yaml: {item.finding} is listed twice")
+            unlisted[item.finding] = item
+
     return Knowledge(
         conditions=tuple(conditions),
         xrefs=xrefs,
@@ -249,6 +265,7 @@ def load_knowledge_from(root: Traversable | Path) -> Knowledge:
         tests=tests,
         priors=priors,
         scope=scope,
+        unlisted=unlisted,
         version=digest.hexdigest()[:12],
         hpo_version=hpo.version,
     )

@@ -23,6 +23,8 @@ __all__ = [
     "Sourced",
     "TestOutcome",
     "TestsFile",
+    "UnlistedFile",
+    "UnlistedFrequency",
     "WorkupTest",
 ]
 
@@ -97,8 +99,29 @@ class ConditionFinding(Sourced):
     finding: str
     label: str
     frequency: float = Field(gt=0, lt=1)
+    # Frequencies that differ by age band (e.g. marrow failure in infantile osteopetrosis);
+    # bands not listed use `frequency`.
+    by_age: dict[str, float] = Field(default_factory=dict)
     gate: bool = False
     note: str | None = None
+
+    @field_validator("by_age")
+    @classmethod
+    def _bands(cls, value: dict[str, float]) -> dict[str, float]:
+        for band, f in value.items():
+            if band not in AGE_BANDS:
+                raise ValueError(f"by_age band {band!r} is not one of {AGE_BANDS}")
+            if not 0 < f < 1:
+                raise ValueError(f"by_age frequency {f} for {band} must be between 0 and 1")
+        return value
+
+    def frequency_for(self, band: int) -> float:
+        """The frequency in an age band (index into AGE_BANDS; out of range = unknown age)."""
+        if 0 <= band < len(AGE_BANDS):
+            return self.by_age.get(AGE_BANDS[band], self.frequency)
+        if not self.by_age:
+            return self.frequency
+        return sum(self.by_age.get(b, self.frequency) for b in AGE_BANDS) / len(AGE_BANDS)
 
     @field_validator("finding")
     @classmethod
@@ -148,6 +171,18 @@ class HpoPhrases(_Frozen):
     id: str
     label: str
     phrases: tuple[str, ...]
+
+
+class UnlistedFrequency(Sourced):
+    """P(finding | a cause whose file does not list it), for one finding."""
+
+    finding: str
+    label: str
+    frequency: float = Field(gt=0, lt=1)
+
+
+class UnlistedFile(_Frozen):
+    unlisted: tuple[UnlistedFrequency, ...]
 
 
 class FindingsFile(_Frozen):
