@@ -16,7 +16,7 @@ from functools import cache
 from importlib import metadata
 from pathlib import Path
 
-__all__ = ["HpoIndex", "hpo_index"]
+__all__ = ["HpoIndex", "cache_dir", "hpo_index", "write_cache"]
 
 _CACHE_FORMAT = 2
 
@@ -109,10 +109,25 @@ def _hpo3_version() -> str:
         return "unknown"
 
 
-def _cache_dir() -> Path:
-    base = os.environ.get("OSTEODX_CACHE_DIR") or os.environ.get("XDG_CACHE_HOME")
-    root = Path(base) if base else Path.home() / ".cache"
-    return root / "osteodx" if not os.environ.get("OSTEODX_CACHE_DIR") else root
+def cache_dir() -> Path:
+    """Where derived, rebuildable data is cached (``OSTEODX_CACHE_DIR`` overrides)."""
+    override = os.environ.get("OSTEODX_CACHE_DIR")
+    if override:
+        return Path(override)
+    base = os.environ.get("XDG_CACHE_HOME")
+    return (Path(base) if base else Path.home() / ".cache") / "osteodx"
+
+
+def write_cache(path: Path, value: object) -> None:
+    """Pickle ``value`` atomically; a read-only cache directory is silently skipped."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Written to a temporary file and renamed, so concurrent readers never see half a file.
+        with tempfile.NamedTemporaryFile(dir=path.parent, delete=False) as tmp:
+            pickle.dump(value, tmp, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp.name, path)
+    except OSError:
+        pass
 
 
 def _build_from_hpo3() -> HpoIndex:
@@ -139,7 +154,7 @@ def _build_from_hpo3() -> HpoIndex:
 def hpo_index() -> HpoIndex:
     """The process-wide HPO index, from the cache when it matches the installed hpo3."""
     key = f"hpo3-{_hpo3_version()}-v{_CACHE_FORMAT}.pickle"
-    path = _cache_dir() / key
+    path = cache_dir() / key
     try:
         with path.open("rb") as fh:
             loaded = pickle.load(fh)
@@ -148,12 +163,5 @@ def hpo_index() -> HpoIndex:
     except (OSError, pickle.UnpicklingError, EOFError, AttributeError, TypeError):
         pass
     index = _build_from_hpo3()
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # Write atomically so concurrent processes never read a half-written cache.
-        with tempfile.NamedTemporaryFile(dir=path.parent, delete=False) as tmp:
-            pickle.dump(index, tmp, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp.name, path)
-    except OSError:
-        pass  # a read-only home is fine: the index is simply rebuilt next time
+    write_cache(path, index)
     return index
