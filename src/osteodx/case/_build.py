@@ -3,6 +3,7 @@ builds the immutable :class:`Case` - or raises :class:`CaseInputError` with ever
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from functools import cache
@@ -131,7 +132,7 @@ class CaseBuilder:
         except ValueError as exc:
             self.error(loc, str(exc), "write the age in years (30), as 'P30Y' or as '38 days'")
             return
-        if years < 0 or years > MAX_AGE_YEARS:
+        if not math.isfinite(years) or years < 0 or years > MAX_AGE_YEARS:
             self.error(
                 loc,
                 f"age {years:g} years is impossible",
