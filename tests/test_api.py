@@ -60,7 +60,7 @@ def test_batch_and_single_paths_agree_on_the_development_cases() -> None:
         single = {d.key: d.posttest for d in explain(case).diagnoses}
         assert np.allclose(row, [single[k] for k in kb.keys], atol=1e-12)
         line = osteodx.ranking_line(case)
-        assert [i["key"] for i in line["ranking"]][0] == max(single, key=lambda k: single[k])
+        assert line["ranking"][0]["key"] == max(single, key=lambda k: single[k])
 
 
 @pytest.mark.skipif(not SHARED_CASES.is_dir(), reason="development cases not beside the repo")
