@@ -151,3 +151,17 @@ def test_wildcard_phrase_matches_one_intervening_word(tiny_kb) -> None:
     reader._targets.append(("dense * vertebral body", "HP:0003418"))
     found = reader.read("Radiographs: uniformly dense L3 vertebral body. Dense vertebral body too.")
     assert [m.phrase for m in found] == ["dense L3 vertebral body", "Dense vertebral body"]
+
+
+def test_observed_finding_implication_wins_over_a_negated_mention() -> None:
+    from osteodx.case import parse_case_form as parse
+    from osteodx.case._build import default_context
+
+    ctx = default_context()  # needs the shipped vocabulary: voriconazole implies fluoride
+    case = parse(
+        {"id": "v", "treatments": ["voriconazole"], "notes": "No history of tea drinking."},
+        "form.yaml",
+        ctx,
+    )
+    fluoride = [f for f in case.findings if f.id == "OSX:fluoride_exposure"]
+    assert [(f.present, f.origin) for f in fluoride] == [(True, "implied")]

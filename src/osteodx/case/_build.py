@@ -425,7 +425,9 @@ class CaseBuilder:
         )
 
     def _add_implied(self, findings: list[Finding]) -> list[Finding]:
-        known = {f.id for f in findings}
+        # An observed finding's implication is added even when the text negated it: "no tea
+        # drinking" must not cancel the fluoride exposure that voriconazole implies.
+        known = {f.id for f in findings if f.present}
         local = self.ctx.knowledge.local_findings
         queue = [f for f in findings if f.present and f.id in local]
         while queue:
