@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import gzip
-import io
-import json
+import os
 import sys
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Any, TextIO
+from typing import Annotated, BinaryIO
 
 import typer
 from rich.console import Console
 
-from osteodx._api import assess, ranking_line
+from osteodx._api import assess
 from osteodx.assessment import assessment_to_json
-from osteodx.case import CaseInputError, parse_document, read_case
+from osteodx.case import CaseInputError, read_case
 from osteodx.knowledge import KnowledgeError
 
 app = typer.Typer(
@@ -70,125 +67,66 @@ def assess_command(
     render_terminal(assessment, Console(), top=top)
 
 
-_CASE_SUFFIXES = (".json", ".yaml", ".yml")
-_STREAM_SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson")
-
-
-def _expand(paths: list[str]) -> Iterator[str]:
-    for raw in paths:
-        if raw == "-":
-            yield raw
-            continue
-        p = Path(raw)
-        if p.is_dir():
-            for child in sorted(p.rglob("*")):
-                name = child.name.lower()
-                if child.is_file() and name.endswith(_CASE_SUFFIXES + _STREAM_SUFFIXES):
-                    yield str(child)
-        else:
-            yield raw
-
-
-def _open_stream(source: str) -> TextIO:
-    if source == "-":
-        return sys.stdin
-    if source.lower().endswith(".gz"):
-        return io.TextIOWrapper(gzip.open(source, "rb"), encoding="utf-8")
-    return open(source, encoding="utf-8")
-
-
-def _records(sources: list[str]) -> Iterator[dict[str, Any]]:
-    """One ranking or error record per case; never raises for a bad case."""
-    for source in sources:
-        lowered = source.lower()
-        if source == "-" or lowered.endswith(_STREAM_SUFFIXES):
-            try:
-                stream = _open_stream(source)
-            except OSError as exc:
-                yield {
-                    "case_id": source,
-                    "error": f"(file): cannot be read ({exc.strerror}); check the path",
-                }
-                continue
-            with stream:
-                for n, line in enumerate(stream, start=1):
-                    if not line.strip():
-                        continue
-                    where = f"{source}:{n}"
-                    try:
-                        data = json.loads(line)
-                    except json.JSONDecodeError as exc:
-                        yield {
-                            "case_id": where,
-                            "error": f"line {n}: malformed JSON ({exc.msg}); "
-                            "fix the JSON on that line",
-                        }
-                        continue
-                    yield _rank_document(data, where)
-            continue
-        try:
-            yield ranking_line(read_case(source))
-        except CaseInputError as exc:
-            yield _error_record(exc, Path(source).stem)
-
-
-def _rank_document(data: Any, where: str) -> dict[str, Any]:
-    try:
-        return ranking_line(parse_document(data, where))
-    except CaseInputError as exc:
-        case_id = data.get("id") if isinstance(data, dict) else None
-        return _error_record(exc, case_id if isinstance(case_id, str) else where)
-
-
-def _error_record(exc: CaseInputError, case_id: str) -> dict[str, Any]:
-    first = (exc.errors or exc.issues)[0]
-    return {"case_id": case_id, "error": f"{first.loc}: {first.message}; {first.fix}"}
-
-
 @app.command("rank")
 def rank_command(
     paths: Annotated[
-        list[str], typer.Argument(help="Case files, folders, .jsonl[.gz] files or '-' for stdin.")
+        list[str],
+        typer.Argument(
+            help="Case files, folders, .jsonl[.gz] files, or '-' for JSON Lines on stdin."
+        ),
     ],
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write JSON Lines here.")
     ] = None,
+    workers: Annotated[int, typer.Option(help="Worker processes (0 = one per CPU).", min=0)] = 0,
 ) -> None:
-    """Rank many cases: one JSON line per case with every diagnosis, best first."""
-    sources = list(_expand(paths))
-    out: TextIO = open(output, "w", encoding="utf-8") if output else sys.stdout  # noqa: SIM115
-    read = refused = out_of_scope = 0
-    err = _stderr()
-    show_progress = sys.stderr.isatty()
-    try:
-        if show_progress:
-            from rich.progress import Progress
+    """Rank many cases: one JSON line per case with every diagnosis, best first, in input order.
 
-            with Progress(console=err, transient=True) as progress:
-                task = progress.add_task("ranking", total=len(sources))
-                for record in _records(sources):
-                    read, refused, out_of_scope = _emit(out, record, read, refused, out_of_scope)
-                    progress.update(task, completed=min(read + refused, len(sources)))
+    Exit code 0 when every case was read, 3 when some were refused (their lines carry "error").
+    """
+    from osteodx.batch import iter_records, rank_stream
+
+    n_workers = workers or os.cpu_count() or 1
+    out: BinaryIO = open(output, "wb") if output else sys.stdout.buffer  # noqa: SIM115
+    counts = {"read": 0, "refused": 0, "out of scope": 0}
+    err = _stderr()
+    try:
+        lines = rank_stream(iter_records(paths), workers=n_workers)
+        if sys.stderr.isatty():
+            from rich.progress import Progress, SpinnerColumn, TextColumn
+
+            with Progress(
+                SpinnerColumn(),
+                TextColumn("{task.completed} cases ranked"),
+                console=err,
+                transient=True,
+            ) as progress:
+                task = progress.add_task("rank", total=None)
+                for line in lines:
+                    _emit(out, line, counts)
+                    progress.advance(task)
         else:
-            for record in _records(sources):
-                read, refused, out_of_scope = _emit(out, record, read, refused, out_of_scope)
+            for line in lines:
+                _emit(out, line, counts)
     finally:
         if output:
             out.close()
         else:
             out.flush()
-    err.print(f"read {read}, refused {refused}, out of scope {out_of_scope}")
-    if refused:
+    err.print(", ".join(f"{key} {value}" for key, value in counts.items()))
+    if counts["refused"]:
         raise typer.Exit(EXIT_SOME_REFUSED)
 
 
-def _emit(
-    out: TextIO, record: dict[str, Any], read: int, refused: int, oos: int
-) -> tuple[int, int, int]:
-    out.write(json.dumps(record, ensure_ascii=False) + "\n")
-    if "error" in record:
-        return read, refused + 1, oos
-    return read + 1, refused, oos + (0 if record.get("in_scope") else 1)
+def _emit(out: BinaryIO, line: bytes, counts: dict[str, int]) -> None:
+    out.write(line + b"\n")
+    # The record's shape is known: cheap byte checks avoid parsing it again.
+    if line.startswith(b'{"case_id"') and b'"error":' in line[:400] and b'"ranking"' not in line:
+        counts["refused"] += 1
+        return
+    counts["read"] += 1
+    if b'"in_scope":false' in line[:400]:
+        counts["out of scope"] += 1
 
 
 @app.command("findings")
