@@ -51,6 +51,12 @@ def assess_command(
     ] = False,
     top: Annotated[int, typer.Option(help="Diagnoses shown in the table.", min=1)] = 10,
     tests: Annotated[int, typer.Option(help="Next tests to recommend.", min=0)] = 8,
+    report: Annotated[
+        Path | None,
+        typer.Option(
+            "--report", help="Also write the assessment as a report: out.html or out.pdf."
+        ),
+    ] = None,
 ) -> None:
     """Assess one case: ranked differential with reasons and sources, and the next best tests."""
     try:
@@ -58,7 +64,18 @@ def assess_command(
     except CaseInputError as exc:
         _report_input_error(exc)
         raise typer.Exit(EXIT_INPUT_ERROR) from None
+    if report is not None and report.suffix.lower() not in (".html", ".htm", ".pdf"):
+        _stderr().print(
+            f"[bold red]error[/bold red] --report: {report.name!r} must end in .html "
+            "or .pdf; fix: e.g. --report assessment.pdf"
+        )
+        raise typer.Exit(EXIT_INPUT_ERROR)
     assessment = assess(case, tests=tests)
+    if report is not None:
+        from osteodx.report import write_report
+
+        write_report(assessment, report, top=top)
+        _stderr().print(f"report written to {report}")
     if json_output:
         sys.stdout.write(assessment_to_json(assessment) + "\n")
         return

@@ -1,5 +1,6 @@
 """Renderers: they format an Assessment and never compute."""
 
+from osteodx.report._html import probability_chart_svg, render_html, write_pdf, write_report
 from osteodx.report._terminal import render_terminal
 
-__all__ = ["render_terminal"]
+__all__ = ["probability_chart_svg", "render_html", "render_terminal", "write_pdf", "write_report"]
