@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt 2>/dev/null | sha1sum | cut -c1-12)
 
-.PHONY: run test install lint typecheck unit bench clean
+.PHONY: run test install system-deps lint typecheck unit bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -15,7 +15,10 @@ $(STAMP): pyproject.toml constraints.txt
 
 install: $(STAMP)
 
-run: install
+system-deps:
+	bash scripts/system-deps.sh
+
+run: system-deps install
 	$(BIN)/osteodx assess examples/founding-case.yaml
 
 lint: install
@@ -28,7 +31,7 @@ typecheck: install
 unit: install
 	$(BIN)/python -m pytest
 
-test: install lint typecheck unit
+test: system-deps install lint typecheck unit
 
 bench: install
 	$(BIN)/python benchmarks/accuracy.py
