@@ -12,8 +12,8 @@ from rich.console import Console
 
 from osteodx._api import assess
 from osteodx.assessment import assessment_to_json
-from osteodx.case import CaseInputError, read_case
-from osteodx.knowledge import KnowledgeError
+from osteodx.case import CaseInputError, default_context, read_case
+from osteodx.knowledge import KnowledgeError, cache_dir
 
 app = typer.Typer(
     name="osteodx",
@@ -59,6 +59,7 @@ def assess_command(
     ] = None,
 ) -> None:
     """Assess one case: ranked differential with reasons and sources, and the next best tests."""
+    default_context().text.use_disk_cache(cache_dir() / "text")
     try:
         case = read_case(case_file)
     except CaseInputError as exc:

@@ -9,11 +9,15 @@ spaCy's rule-based sentencizer.
 
 from __future__ import annotations
 
+import hashlib
+import pickle
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from osteodx.case._model import MentionStatus
 from osteodx.knowledge import Knowledge
+from osteodx.knowledge._hpo import write_cache
 
 __all__ = ["TextMatch", "TextReader"]
 
@@ -54,6 +58,15 @@ class TextReader:
         for entry in knowledge.hpo_phrases:
             self._targets.extend((phrase, entry.id) for phrase in entry.phrases)
         self._nlp: Any = None
+        self._disk_cache: Path | None = None
+        digest = hashlib.sha256(repr(sorted(self._targets)).encode())
+        digest.update(repr(_EXTRA_CONTEXT_RULES).encode())
+        self._rules_digest = digest.hexdigest()[:16]
+
+    def use_disk_cache(self, folder: Path) -> None:
+        """Keep results per text on disk: loading spaCy and medspaCy takes about two seconds,
+        which a repeated single-case run (the CLI) can skip. Keyed by the text and the rules."""
+        self._disk_cache = folder
 
     def _pipeline(self) -> Any:
         if self._nlp is None:
@@ -63,6 +76,22 @@ class TextReader:
     def read(self, text: str) -> list[TextMatch]:
         if not text.strip():
             return []
+        if self._disk_cache is None:
+            return self._read(text)
+        key = hashlib.sha256((self._rules_digest + "\0" + text).encode()).hexdigest()[:32]
+        path = self._disk_cache / f"{key}.pickle"
+        try:
+            with path.open("rb") as fh:
+                cached = pickle.load(fh)
+            if isinstance(cached, list):
+                return cached
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, TypeError):
+            pass
+        matches = self._read(text)
+        write_cache(path, matches)
+        return matches
+
+    def _read(self, text: str) -> list[TextMatch]:
         doc = self._pipeline()(text)
         matches: list[TextMatch] = []
         for ent in doc.ents:

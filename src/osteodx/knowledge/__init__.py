@@ -1,6 +1,6 @@
 """The sourced knowledge base: loading, validation and compilation into arrays."""
 
-from osteodx.knowledge._hpo import HpoIndex, hpo_index
+from osteodx.knowledge._hpo import HpoIndex, cache_dir, hpo_index
 from osteodx.knowledge._load import (
     ConditionXref,
     Knowledge,
@@ -14,6 +14,7 @@ __all__ = [
     "HpoIndex",
     "Knowledge",
     "KnowledgeError",
+    "cache_dir",
     "hpo_index",
     "load_knowledge",
     "load_knowledge_from",
