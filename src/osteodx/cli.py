@@ -57,6 +57,14 @@ def assess_command(
             "--report", help="Also write the assessment as a report: out.html or out.pdf."
         ),
     ] = None,
+    similar: Annotated[
+        int,
+        typer.Option(help="Similar published patients from the case library (0 = none).", min=0),
+    ] = 5,
+    db: Annotated[
+        str | None,
+        typer.Option("--db", help="Case library as an SQLAlchemy URL (default: OSTEODX_DB)."),
+    ] = None,
 ) -> None:
     """Assess one case: ranked differential with reasons and sources, and the next best tests."""
     default_context().text.use_disk_cache(cache_dir() / "text")
@@ -71,7 +79,7 @@ def assess_command(
             "or .pdf; fix: e.g. --report assessment.pdf"
         )
         raise typer.Exit(EXIT_INPUT_ERROR)
-    assessment = assess(case, tests=tests)
+    assessment = assess(case, tests=tests, similar=similar, db=db)
     if report is not None:
         from osteodx.report import write_report
 
@@ -147,6 +155,16 @@ def _emit(out: BinaryIO, line: bytes, counts: dict[str, int]) -> None:
         counts["out of scope"] += 1
 
 
+_SUBCOMMAND_GROUPS = ("cases",)
+
+
+def register_subcommands(target: typer.Typer = app) -> None:
+    """Add the command groups of the other packages (imported on demand: they load more)."""
+    from osteodx.literature.cli import register as register_cases
+
+    register_cases(target)
+
+
 @app.command("findings")
 def findings_command() -> None:
     """List the project-local findings (exposures, history, imaging signs) and their phrases."""
@@ -172,6 +190,9 @@ def labs_command() -> None:
 
 def main() -> None:
     """Entry point: no traceback ever reaches the user."""
+    first = sys.argv[1] if len(sys.argv) > 1 else "--help"
+    if first in _SUBCOMMAND_GROUPS or first.startswith("-"):
+        register_subcommands()
     try:
         app()
     except KnowledgeError as exc:

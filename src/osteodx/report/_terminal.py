@@ -128,6 +128,25 @@ def render_terminal(assessment: Assessment, console: Console, top: int = 10) -> 
             text.add_row(mention.phrase, mention.label, counted, mention.sentence)
         console.print(text)
 
+    if assessment.similar_patients:
+        similar = Table(title="Most similar published patients (case library)", expand=True)
+        similar.add_column("Patient")
+        similar.add_column("Similarity", justify="right")
+        similar.add_column("Matched", ratio=2)
+        similar.add_column("Differed", ratio=2)
+        similar.add_column("Citation", ratio=2)
+        for p in assessment.similar_patients:
+            similar.add_row(
+                p.case_id,
+                f"{p.similarity:.2f}",
+                "; ".join(f"{c.field}: {c.case}" for c in p.matched[:4]) or "-",
+                "; ".join(f"{c.field}: {c.case} (case: {c.query})" for c in p.differed[:3]) or "-",
+                p.citation,
+            )
+        console.print(similar)
+    elif assessment.similar_patients_note:
+        console.print(f"[dim]{assessment.similar_patients_note}[/dim]")
+
     for issue in case.warnings:
         console.print(f"[yellow]warning[/yellow] {issue}")
     console.print(

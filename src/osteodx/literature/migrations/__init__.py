@@ -1,0 +1,1 @@
+"""Alembic migrations of the case library (run by :func:`osteodx.literature.open_library`)."""
