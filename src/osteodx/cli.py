@@ -165,6 +165,42 @@ def register_subcommands(target: typer.Typer = app) -> None:
     register_cases(target)
 
 
+@app.command("serve")
+def serve_command(
+    host: Annotated[str, typer.Option(help="Address to bind; 127.0.0.1 = this machine only.")] = (
+        "127.0.0.1"
+    ),
+    port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
+    token: Annotated[
+        str | None,
+        typer.Option(envvar="OSTEODX_API_TOKEN", help="API token (required off localhost)."),
+    ] = None,
+    workers: Annotated[int, typer.Option(min=1, help="Server processes.")] = 1,
+) -> None:
+    """Serve the REST API (/api/v1, docs at /docs) and the web page."""
+    from osteodx.api._security import is_loopback
+
+    if not is_loopback(host) and not token:
+        _stderr().print(
+            f"[bold red]error[/bold red] --host {host}: binding beyond this machine needs an API "
+            "token; fix: pass --token or set OSTEODX_API_TOKEN"
+        )
+        raise typer.Exit(EXIT_INPUT_ERROR)
+    import uvicorn
+
+    if token:
+        os.environ["OSTEODX_API_TOKEN"] = token  # read by each worker; never logged
+    uvicorn.run(
+        "osteodx.api.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        access_log=False,
+        log_level="warning",
+    )
+
+
 @app.command("findings")
 def findings_command() -> None:
     """List the project-local findings (exposures, history, imaging signs) and their phrases."""

@@ -1,6 +1,19 @@
 """Renderers: they format an Assessment and never compute."""
 
-from osteodx.report._html import probability_chart_svg, render_html, write_pdf, write_report
+from osteodx.report._html import (
+    probability_chart_svg,
+    render_html,
+    report_css,
+    write_pdf,
+    write_report,
+)
 from osteodx.report._terminal import render_terminal
 
-__all__ = ["probability_chart_svg", "render_html", "render_terminal", "write_pdf", "write_report"]
+__all__ = [
+    "probability_chart_svg",
+    "render_html",
+    "render_terminal",
+    "report_css",
+    "write_pdf",
+    "write_report",
+]

@@ -14,7 +14,13 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from osteodx.assessment import Assessment
 
-__all__ = ["probability_chart_svg", "render_html", "write_pdf", "write_report"]
+__all__ = [
+    "probability_chart_svg",
+    "render_html",
+    "report_css",
+    "write_pdf",
+    "write_report",
+]
 
 MENTION_STATUS = {
     "present": "present",
@@ -89,8 +95,16 @@ def _sources(assessment: Assessment, top: int) -> list[str]:
     return list(out)
 
 
-def render_html(assessment: Assessment, top: int = 10, expand_all: bool = False) -> str:
-    """The standalone HTML report (``expand_all`` opens every diagnosis, as print needs)."""
+def render_html(
+    assessment: Assessment,
+    top: int = 10,
+    expand_all: bool = False,
+    stylesheet: str | None = None,
+    export_fields: dict[str, str] | None = None,
+) -> str:
+    """The HTML report: standalone (CSS inlined) by default; on the web page the stylesheet is
+    linked (``stylesheet``) and ``export_fields`` add the PDF export form. ``expand_all`` opens
+    every diagnosis, as print needs."""
     case = assessment.case
     age = f"{case.age_years:g} years" if case.age_years is not None else "age not given"
     return (
@@ -101,10 +115,19 @@ def render_html(assessment: Assessment, top: int = 10, expand_all: bool = False)
             age=age,
             top=top,
             expand_all=expand_all,
+            stylesheet=stylesheet,
+            export_fields=export_fields,
+            css=report_css(),
             chart=probability_chart_svg(assessment, top),
             sources=_sources(assessment, top),
         )
     )
+
+
+@cache
+def report_css() -> str:
+    """The report's stylesheet (inlined in standalone files, served by the web page)."""
+    return (Path(__file__).parent / "templates" / "report.css").read_text(encoding="utf-8")
 
 
 def write_pdf(assessment: Assessment, path: Path, top: int = 10) -> None:
