@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt 2>/dev/null | sha1sum | cut -c1-12)
 
-.PHONY: run test install system-deps lint typecheck unit bench clean
+.PHONY: run test install system-deps test-system-deps lint typecheck unit bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,10 @@ install: $(STAMP)
 system-deps:
 	bash scripts/system-deps.sh
 
+# Tests also need Debian's Chromium (browser tests) and PostgreSQL (case-library store tests).
+test-system-deps:
+	bash scripts/system-deps.sh chromium postgresql
+
 run: system-deps install
 	$(BIN)/osteodx assess examples/founding-case.yaml
 
@@ -33,10 +37,10 @@ typecheck: install
 # The case-library tests also run against a throwaway PostgreSQL server, started and stopped here.
 unit: install
 	@url=$$(bash tests/literature/postgres.sh start) || { echo "PostgreSQL could not be started"; exit 1; }; \
-	OSTEODX_TEST_POSTGRES_URL=$$url $(BIN)/python -m pytest; status=$$?; \
+	OSTEODX_TEST_POSTGRES_URL=$$url OSTEODX_REQUIRE_BROWSER=1 $(BIN)/python -m pytest; status=$$?; \
 	bash tests/literature/postgres.sh stop >/dev/null 2>&1 || true; exit $$status
 
-test: system-deps install lint typecheck unit
+test: test-system-deps install lint typecheck unit
 
 bench: install
 	$(BIN)/python benchmarks/accuracy.py
