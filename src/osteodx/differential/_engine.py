@@ -26,6 +26,7 @@ from osteodx.knowledge._schema import SEXES
 __all__ = ["explain", "posterior", "scope", "score", "score_batch"]
 
 Vector = NDArray[np.float64]
+QUIET_LOG10_LR = 0.05
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,47 +96,81 @@ def explain(case: Case, kb: CompiledKB | None = None) -> Differential:
     order = np.argsort(-post, kind="stable")
     knowledge = kb.knowledge
     per_condition: list[list[Contribution]] = [[] for _ in range(kb.K)]
+    default_source = _default_source(kb)
+    # Small "not mentioned" contributions are summed into one line per diagnosis, so that the
+    # explanation stays readable; their sum still enters the total exactly.
+    quiet_lr = [0.0] * kb.K
+    quiet_p = [1.0] * kb.K
+    quiet_n = [0] * kb.K
+    silence_source = knowledge.priors.settings["gate_reporting_rate"].source
     for row in rows:
-        p = row.evidence.probability
+        evidence = row.evidence
+        p = evidence.probability
         background = float(np.dot(prior, p))
-        lr = kb.tempering * np.log10(p / background)
+        probabilities = p.tolist()
+        lrs = (kb.tempering * np.log10(p / background)).tolist()
+        if row.finding is not None:
+            f = row.finding
+            finding_id, label, present, origin, said = (
+                f.id,
+                f.label,
+                f.present,
+                f.origin,
+                f.evidence,
+            )
+        else:
+            finding_id = row.gate_id or ""
+            label = knowledge.finding_label(finding_id, kb.hpo)
+            present, origin, said = False, "not_mentioned", "the case does not mention it"
         for k in range(kb.K):
-            matched = row.evidence.matched[k]
+            matched = evidence.matched[k]
             if row.finding is not None:
-                f = row.finding
-                contribution = Contribution(
-                    finding_id=f.id,
-                    label=f.label,
-                    present=f.present,
-                    origin=f.origin,
-                    evidence=f.evidence,
-                    match=row.evidence.match[k],
-                    matched_id=matched.finding if matched else None,
-                    matched_label=matched.label if matched else None,
-                    probability=float(p[k]),
-                    background=background,
-                    log10_lr=float(lr[k]),
-                    source=matched.source if matched else _default_source(kb),
-                    estimate=matched.estimate if matched else True,
-                )
+                match = evidence.match[k]
+                source = matched.source if matched else default_source
+                estimate = matched.estimate if matched else True
             else:
-                gate_id = row.gate_id or ""
-                contribution = Contribution(
-                    finding_id=gate_id,
-                    label=knowledge.finding_label(gate_id, kb.hpo),
-                    present=False,
-                    origin="not_mentioned",
-                    evidence="the case does not mention it",
-                    match="not_mentioned",
-                    matched_id=matched.finding if matched else None,
-                    matched_label=matched.label if matched else None,
-                    probability=float(p[k]),
-                    background=background,
-                    log10_lr=float(lr[k]),
-                    source=knowledge.priors.settings["gate_reporting_rate"].source,
-                    estimate=True,
+                if abs(lrs[k]) < QUIET_LOG10_LR:
+                    quiet_lr[k] += lrs[k]
+                    quiet_p[k] *= probabilities[k]
+                    quiet_n[k] += 1
+                    continue
+                match, source, estimate = "not_mentioned", silence_source, True
+            per_condition[k].append(
+                Contribution(
+                    finding_id,
+                    label,
+                    present,
+                    origin,
+                    said,
+                    match,
+                    matched.finding if matched else None,
+                    matched.label if matched else None,
+                    probabilities[k],
+                    background,
+                    lrs[k],
+                    source,
+                    estimate,
                 )
-            per_condition[k].append(contribution)
+            )
+    for k in range(kb.K):
+        if quiet_n[k]:
+            per_condition[k].append(
+                Contribution(
+                    "OSX:not_mentioned",
+                    f"{quiet_n[k]} other exposures or history items not mentioned",
+                    False,
+                    "not_mentioned",
+                    f"each moves the odds by less than {QUIET_LOG10_LR} log10",
+                    "not_mentioned",
+                    None,
+                    None,
+                    quiet_p[k],
+                    quiet_p[k] / 10 ** (quiet_lr[k] / kb.tempering),
+                    quiet_lr[k],
+                    silence_source,
+                    True,
+                )
+            )
     diagnoses = []
     for rank, k in enumerate(order, start=1):
         condition = knowledge.conditions[k]
