@@ -109,6 +109,8 @@ def explain(case: Case, kb: CompiledKB | None = None) -> Differential:
         background = float(np.dot(prior, p))
         probabilities = p.tolist()
         lrs = (kb.tempering * np.log10(p / background)).tolist()
+        origin: str
+        match: str
         if row.finding is not None:
             f = row.finding
             finding_id, label, present, origin, said = (
