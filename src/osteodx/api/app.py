@@ -23,7 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from osteodx._api import assess
 from osteodx.api._forms import WebForm, errors_by_field
 from osteodx.api._security import HardeningMiddleware
-from osteodx.assessment import assessment_to_dict
+from osteodx.assessment import assessment_to_json
 from osteodx.case import CaseInputError, default_context, parse_case_form, parse_document
 from osteodx.differential import compiled_kb
 from osteodx.knowledge import hpo_index
@@ -112,7 +112,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         ],
         similar: Annotated[int, Query(ge=0, le=50)] = 0,
         tests: Annotated[int, Query(ge=0, le=30)] = 8,
-    ) -> JSONResponse:
+    ) -> Response:
         """Assess one case: the explained differential, next tests and, optionally, similar
         published patients."""
         try:
@@ -120,7 +120,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         except CaseInputError as exc:
             return _case_problem(exc)
         result = assess(case, tests=tests, similar=similar, db=settings.db)
-        return JSONResponse(assessment_to_dict(result))
+        return Response(assessment_to_json(result, indent=None), media_type="application/json")
 
     @app.get("/api/v1/hpo/search", tags=["hpo"])
     async def hpo_search(
