@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, BinaryIO
 
@@ -25,6 +27,14 @@ app = typer.Typer(
 )
 
 EXIT_INPUT_ERROR = 2
+
+
+class OutputFormat(StrEnum):
+    TEXT = "text"
+    JSON = "json"
+    FHIR = "fhir"
+
+
 EXIT_SOME_REFUSED = 3
 
 
@@ -45,10 +55,17 @@ def _report_input_error(exc: CaseInputError) -> None:
 
 @app.command("assess")
 def assess_command(
-    case_file: Annotated[Path, typer.Argument(help="Phenopacket (JSON/YAML) or case form (YAML).")],
+    case_file: Annotated[
+        Path,
+        typer.Argument(help="Phenopacket (JSON/YAML), FHIR R4 Bundle (JSON) or case form (YAML)."),
+    ],
     json_output: Annotated[
         bool, typer.Option("--json", help="Print the full assessment as JSON.")
     ] = False,
+    output_format: Annotated[
+        OutputFormat,
+        typer.Option("--format", help="text (default), json, or fhir: a FHIR R4 Bundle."),
+    ] = OutputFormat.TEXT,
     top: Annotated[int, typer.Option(help="Diagnoses shown in the table.", min=1)] = 10,
     tests: Annotated[int, typer.Option(help="Next tests to recommend.", min=0)] = 8,
     report: Annotated[
@@ -85,7 +102,13 @@ def assess_command(
 
         write_report(assessment, report, top=top)
         _stderr().print(f"report written to {report}")
-    if json_output:
+    if output_format is OutputFormat.FHIR:
+        from osteodx.report import assessment_to_fhir
+
+        sys.stdout.write(json.dumps(assessment_to_fhir(assessment), indent=2, ensure_ascii=False))
+        sys.stdout.write("\n")
+        return
+    if json_output or output_format is OutputFormat.JSON:
         sys.stdout.write(assessment_to_json(assessment) + "\n")
         return
     from osteodx.report import render_terminal

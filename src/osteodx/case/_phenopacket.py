@@ -169,7 +169,8 @@ def _read_diseases(b: CaseBuilder, diseases: Any) -> None:
         if term[0].startswith("HP:"):
             b.add_term(term[0], not excluded, f"{loc}.term.id", origin="history")
         elif term[1]:
-            b.add_text(f"{'No ' if excluded else ''}{term[1]}.", f"{loc}.term.label")
+            # No trailing full stop: spaCy would keep "C." of "Hepatitis C." as one token.
+            b.add_text(f"{'No ' if excluded else ''}{term[1]}", f"{loc}.term.label")
 
 
 def _read_medical_actions(b: CaseBuilder, actions: Any) -> None:
@@ -194,4 +195,4 @@ def _read_medical_actions(b: CaseBuilder, actions: Any) -> None:
             )
             label = agent.get("label")
             if isinstance(label, str) and label.strip():
-                b.add_text(f"{label}.", f"{loc}.{kind}")
+                b.add_text(label, f"{loc}.{kind}")

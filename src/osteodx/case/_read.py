@@ -10,6 +10,7 @@ import yaml
 
 from osteodx.case._build import ReadingContext
 from osteodx.case._caseform import parse_case_form
+from osteodx.case._fhir import looks_like_fhir_bundle, parse_fhir_bundle
 from osteodx.case._issues import CaseInputError, Issue
 from osteodx.case._model import Case
 from osteodx.case._phenopacket import looks_like_phenopacket, parse_phenopacket
@@ -24,7 +25,9 @@ def _fail(source: str, loc: str, message: str, fix: str) -> CaseInputError:
 
 
 def parse_document(data: Any, source: str, context: ReadingContext | None = None) -> Case:
-    """Read an already-parsed JSON/YAML document (phenopacket or case form)."""
+    """Read an already-parsed JSON/YAML document (FHIR Bundle, phenopacket or case form)."""
+    if looks_like_fhir_bundle(data):
+        return parse_fhir_bundle(data, source, context)
     if looks_like_phenopacket(data):
         return parse_phenopacket(data, source, context)
     return parse_case_form(data, source, context)

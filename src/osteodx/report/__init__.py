@@ -1,5 +1,6 @@
 """Renderers: they format an Assessment and never compute."""
 
+from osteodx.report._fhir import assessment_to_fhir
 from osteodx.report._html import (
     probability_chart_svg,
     render_html,
@@ -10,6 +11,7 @@ from osteodx.report._html import (
 from osteodx.report._terminal import render_terminal
 
 __all__ = [
+    "assessment_to_fhir",
     "probability_chart_svg",
     "render_html",
     "render_terminal",
