@@ -10,14 +10,13 @@ spaCy's rule-based sentencizer.
 from __future__ import annotations
 
 import hashlib
-import pickle
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from osteodx.case._model import MentionStatus
 from osteodx.knowledge import Knowledge
-from osteodx.knowledge._hpo import write_cache
+from osteodx.knowledge._hpo import read_cache, write_cache
 
 __all__ = ["TextMatch", "TextReader"]
 
@@ -80,13 +79,9 @@ class TextReader:
             return self._read(text)
         key = hashlib.sha256((self._rules_digest + "\0" + text).encode()).hexdigest()[:32]
         path = self._disk_cache / f"{key}.pickle"
-        try:
-            with path.open("rb") as fh:
-                cached = pickle.load(fh)
-            if isinstance(cached, list):
-                return cached
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, TypeError):
-            pass
+        cached = read_cache(path, list)
+        if cached is not None:
+            return cached
         matches = self._read(text)
         write_cache(path, matches)
         return matches

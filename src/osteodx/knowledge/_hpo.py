@@ -15,8 +15,11 @@ from dataclasses import dataclass, field
 from functools import cache
 from importlib import metadata
 from pathlib import Path
+from typing import TypeVar
 
-__all__ = ["HpoIndex", "cache_dir", "hpo_index", "write_cache"]
+__all__ = ["HpoIndex", "cache_dir", "hpo_index", "read_cache", "write_cache"]
+
+T = TypeVar("T")
 
 _CACHE_FORMAT = 2
 
@@ -118,6 +121,16 @@ def cache_dir() -> Path:
     return (Path(base) if base else Path.home() / ".cache") / "osteodx"
 
 
+def read_cache(path: Path, kind: type[T]) -> T | None:
+    """The pickled value at ``path`` if it is there, readable and of ``kind``; else None."""
+    try:
+        with path.open("rb") as fh:
+            loaded = pickle.load(fh)
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, TypeError, ImportError):
+        return None
+    return loaded if isinstance(loaded, kind) else None
+
+
 def write_cache(path: Path, value: object) -> None:
     """Pickle ``value`` atomically; a read-only cache directory is silently skipped."""
     try:
@@ -155,13 +168,9 @@ def hpo_index() -> HpoIndex:
     """The process-wide HPO index, from the cache when it matches the installed hpo3."""
     key = f"hpo3-{_hpo3_version()}-v{_CACHE_FORMAT}.pickle"
     path = cache_dir() / key
-    try:
-        with path.open("rb") as fh:
-            loaded = pickle.load(fh)
-        if isinstance(loaded, HpoIndex):
-            return loaded
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, TypeError):
-        pass
+    cached = read_cache(path, HpoIndex)
+    if cached is not None:
+        return cached
     index = _build_from_hpo3()
     write_cache(path, index)
     return index

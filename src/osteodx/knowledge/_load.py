@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import pickle
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
@@ -16,7 +15,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from osteodx.knowledge._hpo import HpoIndex, cache_dir, hpo_index, write_cache
+from osteodx.knowledge._hpo import HpoIndex, cache_dir, hpo_index, read_cache, write_cache
 from osteodx.knowledge._schema import (
     Condition,
     FindingsFile,
@@ -174,13 +173,9 @@ def load_knowledge() -> Knowledge:
     """
     root = _data_root()
     path = cache_dir() / f"knowledge-{_content_digest(root)}.pickle"
-    try:
-        with path.open("rb") as fh:
-            loaded = pickle.load(fh)
-        if isinstance(loaded, Knowledge):
-            return loaded
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, TypeError, ImportError):
-        pass
+    cached = read_cache(path, Knowledge)
+    if cached is not None:
+        return cached
     knowledge = load_knowledge_from(root)
     write_cache(path, knowledge)
     return knowledge
