@@ -102,3 +102,14 @@ def test_compiled_vectors_are_cached_per_revision(library: Library) -> None:
     first = library.compiled()
     assert library.compiled() is first
     assert first.matrix.shape[0] == 79
+
+
+def test_shipped_head_revision_matches_the_newest_migration() -> None:
+    """The fast 'already migrated' check must know the newest migration."""
+    from importlib import resources
+
+    from osteodx.literature._store import HEAD_REVISION
+
+    versions = resources.files("osteodx.literature").joinpath("migrations", "versions")
+    names = sorted(p.name for p in versions.iterdir() if p.name[:4].isdigit())
+    assert names[-1].startswith(HEAD_REVISION)
