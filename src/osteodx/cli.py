@@ -178,14 +178,16 @@ def _emit(out: BinaryIO, line: bytes, counts: dict[str, int]) -> None:
         counts["out of scope"] += 1
 
 
-_SUBCOMMAND_GROUPS = ("cases",)
+_SUBCOMMAND_GROUPS = ("cases", "nen")
 
 
 def register_subcommands(target: typer.Typer = app) -> None:
     """Add the command groups of the other packages (imported on demand: they load more)."""
     from osteodx.literature.cli import register as register_cases
+    from osteodx.nen.cli import register as register_nen
 
     register_cases(target)
+    register_nen(target)
 
 
 @app.command("serve")

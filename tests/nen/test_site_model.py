@@ -1,0 +1,225 @@
+"""Site-of-origin posterior: synonyms, Beta posteriors with their n, contributions, clues, EIG.
+
+Frequencies are the counts of nen-site-of-origin.md section 1 (e.g. CDX2 in appendiceal NETs
+11/11 [LIN]; in jejunoileal NETs 12/14 [LIN] and 32/35 [KOO]); the prior is our estimate from
+section 3 (small intestine > pancreas > others for well-differentiated NETs).
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from osteodx.nen import MarkerResult, NenInputError, recommend_markers, site_posterior
+from osteodx.nen._site import marker_frequency_table
+
+
+def _freq(marker: str, site: str) -> tuple[float, tuple[float, float], bool, int]:
+    for m, s, mean, interval, imputed, studies in marker_frequency_table():
+        if (m, s) == (marker, site):
+            return mean, interval, imputed, len(studies)
+    raise AssertionError((marker, site))
+
+
+def test_sites_are_the_ten_issue_ids_and_probabilities_sum_to_one() -> None:
+    post = site_posterior({"CDX2": "pos"})
+    assert {s.site for s in post.sites} == {
+        "small_intestine", "appendix", "colon", "rectum", "stomach",
+        "duodenum", "pancreas", "lung", "thymus", "other",
+    }  # fmt: skip
+    assert sum(s.probability for s in post.sites) == pytest.approx(1.0)
+    probs = [s.probability for s in post.sites]
+    assert probs == sorted(probs, reverse=True)
+
+
+@pytest.mark.parametrize(
+    "name", ["TTF1", "TTF-1", "ttf 1", "NKX2-1", "NKX2.1", "thyroid transcription factor 1"]
+)
+def test_ttf1_synonyms_give_the_same_posterior(name: str) -> None:
+    ref = site_posterior({"ttf1": "pos", "cdx2": "neg"})
+    post = site_posterior({name: "pos", "CDX-2": "negative"})
+    assert [(s.site, s.probability) for s in post.sites] == [
+        (s.site, s.probability) for s in ref.sites
+    ]
+
+
+def test_a_single_study_cell_is_beta_one_plus_k_one_plus_n_minus_k() -> None:
+    """CDX2 appendix 11/11 [LIN] -> Beta(12, 1): mean 12/13."""
+    mean, (lo, hi), imputed, n_studies = _freq("cdx2", "appendix")
+    assert mean == pytest.approx(12 / 13)
+    assert n_studies == 1 and not imputed
+    assert lo < mean < hi <= 1
+
+
+def test_studies_are_mixed_with_equal_weight_not_pooled() -> None:
+    """CDX2 jejunoileal: LIN 12/14 and KOO 32/35 -> mean of Beta(13,3) and Beta(33,4) means."""
+    mean, _, _, n_studies = _freq("cdx2", "small_intestine")
+    assert n_studies == 2
+    assert mean == pytest.approx((13 / 16 + 33 / 37) / 2)
+
+
+def test_small_n_gives_a_wider_interval_than_large_n() -> None:
+    """ISL1 rectum 2/2 [KOO] vs ISL1 small intestine 0/35 [KOO]: small n is visibly uncertain."""
+    _, (lo_small, hi_small), _, _ = _freq("isl1", "rectum")
+    _, (lo_large, hi_large), _, _ = _freq("isl1", "small_intestine")
+    assert (hi_small - lo_small) > 3 * (hi_large - lo_large)
+
+
+def test_cells_without_data_are_imputed_and_flagged() -> None:
+    """ISL1 has no appendiceal count in the reference: imputed, flagged, wide."""
+    _mean, (lo, hi), imputed, n_studies = _freq("isl1", "appendix")
+    assert imputed and n_studies == 0
+    assert hi - lo > 0.5
+
+
+def test_contributions_add_up_to_the_posterior_exactly() -> None:
+    """log10 posterior odds of two sites = log10 prior odds + difference of summed contributions."""
+    post = site_posterior(
+        {"CDX2": "pos", "ISL1": "neg", "SATB2": "neg", "TTF1": "focal"},
+        {"carcinoid_syndrome": "yes"},
+    )
+    a, b = post.sites[0], post.sites[3]
+    lhs = math.log10(a.probability / b.probability)
+    rhs = (
+        math.log10(a.prior / b.prior)
+        + sum(c.log10_lr for c in a.contributions)
+        - sum(c.log10_lr for c in b.contributions)
+    )
+    assert lhs == pytest.approx(rhs, abs=1e-9)
+    assert a.log10_lr_total == pytest.approx(sum(c.log10_lr for c in a.contributions))
+
+
+def test_each_contribution_reports_mean_interval_and_studies() -> None:
+    post = site_posterior({"CDX2": "pos"})
+    si = next(s for s in post.sites if s.site == "small_intestine")
+    c = si.contributions[0]
+    assert c.evidence == "cdx2" and c.result == "pos"
+    assert c.frequency_interval[0] < c.frequency < c.frequency_interval[1]
+    assert c.log10_lr_interval[0] <= c.log10_lr <= c.log10_lr_interval[1]
+    assert {s.study for s in c.studies} == {"LIN", "KOO"}
+    assert all(s.n > 0 and s.source for s in c.studies)
+
+
+def test_probability_interval_brackets_the_point_estimate() -> None:
+    post = site_posterior({"CDX2": "pos", "TTF1": "neg"})
+    for s in post.sites:
+        lo, hi = s.probability_interval
+        assert lo <= s.probability + 0.02 and s.probability - 0.02 <= hi
+
+
+def test_cdx2_positive_ttf1_negative_points_to_the_small_intestine() -> None:
+    """Rule of thumb (section 1.2): CDX2 + -> jejunoileal NET."""
+    assert site_posterior({"CDX2": "pos", "TTF1": "neg"}).top(1) == ("small_intestine",)
+
+
+def test_ttf1_and_otp_positive_point_to_the_lung() -> None:
+    """Section 1.2: TTF-1 + and/or OTP +, CDX2 - -> lung carcinoid."""
+    post = site_posterior({"TTF1": "pos", "OTP": "pos", "CDX2": "neg"})
+    assert post.top(1) == ("lung",) and post.sites[0].probability > 0.8
+
+
+def test_isl1_pdx1_positive_cdx2_satb2_negative_points_to_the_pancreas() -> None:
+    """Section 1.2: ISL1 +, PDX1 +, CDX2 -, SATB2 - -> pancreas."""
+    post = site_posterior({"ISL1": "pos", "PDX1": "pos", "CDX2": "neg", "SATB2": "neg"})
+    assert post.top(1) == ("pancreas",)
+
+
+def test_focal_counts_less_than_positive_and_not_done_counts_nothing() -> None:
+    prior = site_posterior({}).probability("lung")
+    pos = site_posterior({"TTF1": "pos"}).probability("lung")
+    focal = site_posterior({"TTF1": "focal"}).probability("lung")
+    not_done = site_posterior({"TTF1": "not done"}).probability("lung")
+    assert pos > focal > prior
+    assert not_done == pytest.approx(prior)
+
+
+def test_ne_markers_are_recorded_but_not_scored() -> None:
+    post = site_posterior({"synaptophysin": "pos", "chromogranin A": "pos"})
+    assert {e.used for e in post.evidence} == {"not_site_informative"}
+    assert "prior_only" in {w.code for w in post.warnings}
+    assert post.sites[0].probability == pytest.approx(post.sites[0].prior)
+
+
+def test_overlapping_markers_are_down_weighted() -> None:
+    """OTP after TTF-1 (all TTF-1+ carcinoids were OTP+) counts at the declared reduced weight."""
+    post = site_posterior({"TTF1": "pos", "OTP": "pos"})
+    weights = {e.id: e.weight for e in post.evidence}
+    assert weights["ttf1"] == 1.0 and weights["otp"] < 1.0
+
+
+def test_pax8_monoclonal_clone_is_scored_separately() -> None:
+    post = site_posterior({"PAX8": MarkerResult(result="pos", clone="BC12")})
+    assert post.evidence[0].id == "pax8_monoclonal"
+    assert "pax8_monoclonal_positive" in {w.code for w in post.warnings}
+
+
+def test_carcinoid_syndrome_favours_the_small_intestine() -> None:
+    base = site_posterior({"CDX2": "neg"}).probability("small_intestine")
+    with_syndrome = site_posterior({"CDX2": "neg"}, {"carcinoid_syndrome": "yes"}).probability(
+        "small_intestine"
+    )
+    assert with_syndrome > base
+
+
+def test_imaging_clue_localises_the_primary() -> None:
+    post = site_posterior({}, {"imaging": "pancreas"})
+    assert post.top(1) == ("pancreas",)
+
+
+def test_sex_is_accepted_and_contributes_nothing() -> None:
+    a = site_posterior({"CDX2": "pos"})
+    b = site_posterior({"CDX2": "pos"}, {"sex": "male"})
+    assert a.probability("small_intestine") == pytest.approx(b.probability("small_intestine"))
+    assert any(e.used == "neutral_clue" for e in b.evidence)
+
+
+def test_poor_differentiation_uses_the_nec_prior_and_warns() -> None:
+    post = site_posterior({}, differentiation="poor")
+    assert post.prior_name == "poor" and post.top(1) == ("lung",)
+    assert "nec_markers_less_specific" in {w.code for w in post.warnings}
+
+
+def test_unknown_marker_is_an_error_listing_the_accepted_markers() -> None:
+    with pytest.raises(NenInputError) as err:
+        site_posterior({"TTF9": "pos"})
+    assert err.value.field == "markers.TTF9"
+    assert "ttf1" in err.value.accepted and "cdx2" in err.value.accepted
+
+
+def test_the_same_marker_twice_with_different_results_is_an_error() -> None:
+    with pytest.raises(NenInputError):
+        site_posterior({"TTF-1": "pos", "NKX2-1": "neg"})
+
+
+def test_bad_result_and_unknown_clue_are_errors() -> None:
+    with pytest.raises(NenInputError) as err:
+        site_posterior({"CDX2": "maybe"})
+    assert set(err.value.accepted) == {"pos", "neg", "focal", "not_done"}
+    with pytest.raises(NenInputError) as err:
+        site_posterior({}, {"flushing_score": "3"})
+    assert "carcinoid_syndrome" in err.value.accepted
+    with pytest.raises(NenInputError):
+        site_posterior({}, {"imaging": "spleen"})
+
+
+def test_founding_case_panel_recommends_cdx2_first() -> None:
+    """Synaptophysin+ and CgA+ are not site-informative; CDX2 best splits small bowel/pancreas."""
+    recs = recommend_markers({"synaptophysin": "pos", "CgA": "pos"})
+    assert recs[0].marker == "cdx2"
+    assert recs[0].if_positive[0] == "small_intestine"
+    assert all(r.expected_information_gain_bits >= 0 for r in recs)
+    gains = [r.expected_information_gain_bits for r in recs]
+    assert gains == sorted(gains, reverse=True)
+
+
+def test_recommendations_skip_markers_already_done() -> None:
+    recs = recommend_markers({"CDX2": "pos", "TTF-1": "neg"}, top=20)
+    names = {r.marker for r in recs}
+    assert "cdx2" not in names and "ttf1" not in names and "pax8_monoclonal" not in names
+
+
+def test_site_posterior_is_deterministic() -> None:
+    a = site_posterior({"CDX2": "pos", "PAX8": "pos"})
+    b = site_posterior({"CDX2": "pos", "PAX8": "pos"})
+    assert a == b
