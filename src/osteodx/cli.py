@@ -178,16 +178,18 @@ def _emit(out: BinaryIO, line: bytes, counts: dict[str, int]) -> None:
         counts["out of scope"] += 1
 
 
-_SUBCOMMAND_GROUPS = ("cases", "nen")
+_SUBCOMMAND_GROUPS = ("cases", "nen", "score", "treatments")
 
 
 def register_subcommands(target: typer.Typer = app) -> None:
     """Add the command groups of the other packages (imported on demand: they load more)."""
+    from osteodx.bone.cli import register as register_bone
     from osteodx.literature.cli import register as register_cases
     from osteodx.nen.cli import register as register_nen
 
     register_cases(target)
     register_nen(target)
+    register_bone(target)
 
 
 @app.command("serve")

@@ -1,0 +1,437 @@
+"""Typed, validated models of the bone data files (``bone/scores/*.yaml``, ``bone/data/*.yaml``).
+
+Provenance follows the knowledge base (docs/knowledge-format.md): every number has a ``source``
+that starts with a PMID, PMC id, DOI or URL; ``estimate: true`` with a one-line ``basis`` marks
+our own judgement (only then may the source be a project document); ``unverified: true`` marks
+what the reference could not confirm. A score declaration is checked on load: unique,
+shell-friendly names and values, number bands that tile their range, categories that tile the
+declared total range exactly, and worked examples that use declared items and categories.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+__all__ = [
+    "Band",
+    "Category",
+    "Choice",
+    "Criterion",
+    "Example",
+    "Guideline",
+    "Indication",
+    "Item",
+    "NenConventionFile",
+    "NenRule",
+    "Note",
+    "NumberSpec",
+    "Option",
+    "Outcome",
+    "Reading",
+    "ScoreDeclaration",
+    "SiteEntry",
+    "Sourced",
+    "TreatmentFile",
+    "Trial",
+]
+
+_SOURCE_START = re.compile(
+    r"^(PMID:?\s?\d+|PMC\d+|DOI:?\s?10\.\S+|https?://\S+|docs/[\w./-]+#[\w-]+)", re.IGNORECASE
+)
+_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+_VALUE = re.compile(r"^[a-z0-9][a-z0-9_]*$")
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+def check_source(value: str) -> str:
+    """A source is one or more citation parts separated by ';'."""
+    parts = [p.strip() for p in value.split(";") if p.strip()]
+    if not parts:
+        raise ValueError("a source (PMID:, DOI: or https:// URL) is required")
+    for part in parts:
+        if not _SOURCE_START.match(part):
+            raise ValueError(
+                f"source part {part!r} does not start with a PMID:, PMC, DOI: or http(s) URL"
+            )
+    return value
+
+
+class Sourced(_Frozen):
+    """Provenance carried by every number and every rule."""
+
+    source: str
+    via: str | None = None
+    estimate: bool = False
+    basis: str | None = None
+    unverified: bool = False
+
+    @field_validator("source")
+    @classmethod
+    def _source_is_citation(cls, value: str) -> str:
+        return check_source(value)
+
+    @model_validator(mode="after")
+    def _estimate_has_basis(self) -> Sourced:
+        if self.estimate and not (self.basis and self.basis.strip()):
+            raise ValueError("an estimate needs a one-line 'basis'")
+        if not self.estimate and any(p.strip().startswith("docs/") for p in self.source.split(";")):
+            raise ValueError("a docs/ source is allowed only for an estimate (estimate: true)")
+        return self
+
+
+# --- score declarations ------------------------------------------------------------------------
+
+
+class Note(Sourced):
+    """A sourced sentence: a validation result, a convention, a caution."""
+
+    text: str
+
+
+class Outcome(Sourced):
+    """An outcome figure of a category (cohort statistic shown as text, never computed)."""
+
+    text: str
+
+
+class Reading(Sourced):
+    """One source's wording for a category (the caller may pick the reading it shows)."""
+
+    name: str
+    text: str
+
+
+class Choice(_Frozen):
+    """One accepted value of a choice item."""
+
+    value: str
+    label: str
+    points: int
+    aliases: tuple[str, ...] = ()
+    convention: str | None = None
+
+    @field_validator("value")
+    @classmethod
+    def _shell_friendly(cls, value: str) -> str:
+        if not _VALUE.match(value):
+            raise ValueError(f"value {value!r} must be lower-case letters, digits and '_'")
+        return value
+
+
+class NumberSpec(_Frozen):
+    """An integer item: accepted range and step."""
+
+    min: int
+    max: int | None = None
+    step: int = Field(default=1, ge=1)
+    unit: str | None = None
+
+
+class Band(_Frozen):
+    """Points for a range of an integer item (``max`` None = no upper limit)."""
+
+    min: int
+    max: int | None = None
+    points: int
+    label: str
+
+
+class Item(Sourced):
+    """One item of a score: either ``choices`` or an integer ``number`` mapped through ``bands``."""
+
+    name: str
+    label: str
+    help: str
+    choices: tuple[Choice, ...] = ()
+    number: NumberSpec | None = None
+    bands: tuple[Band, ...] = ()
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not _NAME.match(value):
+            raise ValueError(f"item name {value!r} must be snake_case")
+        return value
+
+    @model_validator(mode="after")
+    def _shape(self) -> Item:
+        if bool(self.choices) == (self.number is not None):
+            raise ValueError(f"item {self.name}: declare either choices or number + bands")
+        if self.choices:
+            if self.bands:
+                raise ValueError(f"item {self.name}: bands belong to number items")
+            seen: set[str] = set()
+            for c in self.choices:
+                for key in (c.value, *c.aliases):
+                    if key.lower() in seen:
+                        raise ValueError(f"item {self.name}: value or alias {key!r} is repeated")
+                    seen.add(key.lower())
+            return self
+        assert self.number is not None
+        if not self.bands:
+            raise ValueError(f"item {self.name}: a number item needs bands")
+        expected = self.number.min
+        for i, band in enumerate(self.bands):
+            if band.min != expected:
+                raise ValueError(
+                    f"item {self.name}: band {i} starts at {band.min}, expected {expected}"
+                )
+            last = i == len(self.bands) - 1
+            if band.max is None:
+                if not last or self.number.max is not None:
+                    raise ValueError(f"item {self.name}: only the last band of an unbounded item")
+                break
+            if band.max < band.min:
+                raise ValueError(f"item {self.name}: band {i} ends before it starts")
+            if last and band.max != self.number.max:
+                raise ValueError(
+                    f"item {self.name}: the last band ends at {band.max}, "
+                    f"the item at {self.number.max}"
+                )
+            expected = band.max + self.number.step
+        return self
+
+    @property
+    def kind(self) -> Literal["choice", "number"]:
+        return "choice" if self.choices else "number"
+
+    @property
+    def points(self) -> tuple[int, ...]:
+        """Every number of points the item can give, in declaration order, without repeats."""
+        seen: list[int] = []
+        for p in [c.points for c in self.choices] + [b.points for b in self.bands]:
+            if p not in seen:
+                seen.append(p)
+        return tuple(seen)
+
+
+class Category(Sourced):
+    """A band of totals (inclusive) with its interpretation and outcome figures."""
+
+    id: str
+    min: int
+    max: int
+    label: str
+    interpretation: str
+    readings: tuple[Reading, ...] = ()
+    outcomes: tuple[Outcome, ...] = ()
+
+
+class Example(_Frozen):
+    """A worked example of the reference: inputs and the expected total and category."""
+
+    id: str
+    values: dict[str, str | int]
+    total: int
+    category: str
+    note: str = ""
+
+
+class ScoreDeclaration(Sourced):
+    """A whole score: items, categories, validation, conventions and worked examples."""
+
+    id: str
+    name: str
+    purpose: str
+    direction: Literal["higher_worse", "higher_better"]
+    total_min: int
+    total_max: int
+    citation: str
+    derivation: Note | None = None
+    items: tuple[Item, ...]
+    categories: tuple[Category, ...]
+    validation: tuple[Note, ...] = ()
+    conventions: tuple[Note, ...] = ()
+    examples: tuple[Example, ...] = ()
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ScoreDeclaration:
+        names = [i.name for i in self.items]
+        if len(set(names)) != len(names):
+            raise ValueError(f"{self.id}: item names repeat: {names}")
+        low = sum(min(i.points) for i in self.items)
+        high = sum(max(i.points) for i in self.items)
+        if (low, high) != (self.total_min, self.total_max):
+            raise ValueError(
+                f"{self.id}: items give totals {low}-{high}, declared "
+                f"{self.total_min}-{self.total_max}"
+            )
+        expected = self.total_min
+        for c in self.categories:
+            if c.min != expected or c.max < c.min:
+                raise ValueError(
+                    f"{self.id}: category {c.id} covers {c.min}-{c.max}; categories must tile "
+                    f"{self.total_min}-{self.total_max} in order (next expected start {expected})"
+                )
+            expected = c.max + 1
+        if expected != self.total_max + 1:
+            raise ValueError(f"{self.id}: categories end at {expected - 1}, not {self.total_max}")
+        ids = {c.id for c in self.categories}
+        for ex in self.examples:
+            unknown = set(ex.values) - set(names)
+            if unknown:
+                raise ValueError(f"{self.id}: example {ex.id} uses unknown items {unknown}")
+            if ex.category not in ids:
+                raise ValueError(f"{self.id}: example {ex.id} names unknown category")
+        return self
+
+
+# --- treatment options -------------------------------------------------------------------------
+
+
+class Trial(Sourced):
+    """A key trial: population, design and headline result."""
+
+    id: str
+    name: str
+    population: str
+    design: str
+    result: str
+
+
+class Guideline(Sourced):
+    """Where a guideline or regulator speaks to an option."""
+
+    text: str
+
+
+class Criterion(Sourced):
+    """One eligibility rule on a field of ``TreatmentContext``.
+
+    Exactly one test: ``one_of`` (value among), ``site_groups`` (the primary site belongs to a
+    group), ``ge``/``gt``/``le``/``lt`` (numbers), ``equals`` (yes/no), ``any_of``/``none_of``
+    (a list field contains any / none of). ``undetermined`` values make the rule unknown (e.g.
+    an unknown primary for a midgut-only trial). ``effect: require`` excludes when not met;
+    ``caution`` only warns. ``if_missing: unknown`` makes the option unknown until the field is
+    given; ``check`` lists it as a check to do.
+    """
+
+    id: str
+    field: str
+    text: str
+    one_of: tuple[str, ...] | None = None
+    site_groups: tuple[str, ...] | None = None
+    ge: float | None = None
+    gt: float | None = None
+    le: float | None = None
+    lt: float | None = None
+    equals: bool | None = None
+    any_of: tuple[str, ...] | None = None
+    none_of: tuple[str, ...] | None = None
+    undetermined: tuple[str, ...] = ()
+    effect: Literal["require", "caution"] = "require"
+    if_missing: Literal["unknown", "check"] = "unknown"
+    caution: str | None = None
+
+    @model_validator(mode="after")
+    def _one_test(self) -> Criterion:
+        kinds = [
+            self.one_of is not None,
+            self.site_groups is not None,
+            any(v is not None for v in (self.ge, self.gt, self.le, self.lt)),
+            self.equals is not None,
+            self.any_of is not None,
+            self.none_of is not None,
+        ]
+        if sum(kinds) != 1:
+            raise ValueError(f"criterion {self.id}: declare exactly one kind of test")
+        if self.effect == "caution" and not self.caution:
+            raise ValueError(f"criterion {self.id}: a caution needs its 'caution' text")
+        return self
+
+
+class Indication(_Frozen):
+    """A population in which the option has evidence (usually a trial's), with its rules."""
+
+    id: str
+    name: str
+    trial: str | None = None
+    criteria: tuple[Criterion, ...] = ()
+
+
+class Option(_Frozen):
+    """A treatment option to discuss: rules common to all its indications, evidence, sources."""
+
+    id: str
+    name: str
+    kind: Literal["systemic", "bone", "supportive"]
+    summary: str
+    criteria: tuple[Criterion, ...] = ()
+    indications: tuple[Indication, ...]
+    key_trials: tuple[str, ...] = ()
+    evidence: tuple[Note, ...] = ()
+    guideline: tuple[Guideline, ...]
+    cautions: tuple[Note, ...] = ()
+
+
+class SiteEntry(_Frozen):
+    """A primary-site id (the ids of ``osteodx.nen``) and the groups trials use."""
+
+    id: str
+    label: str
+    groups: tuple[str, ...] = ()
+
+
+class TreatmentFile(_Frozen):
+    version: int
+    disclaimer: str
+    sites: tuple[SiteEntry, ...]
+    prior_therapies: tuple[str, ...]
+    trials: tuple[Trial, ...]
+    options: tuple[Option, ...]
+
+    @model_validator(mode="after")
+    def _references(self) -> TreatmentFile:
+        trial_ids = {t.id for t in self.trials}
+        groups = {g for s in self.sites for g in s.groups}
+        site_ids = {s.id for s in self.sites}
+        for opt in self.options:
+            for tid in opt.key_trials:
+                if tid not in trial_ids:
+                    raise ValueError(f"option {opt.id}: unknown trial {tid!r}")
+            rules = list(opt.criteria)
+            for ind in opt.indications:
+                if ind.trial is not None and ind.trial not in trial_ids:
+                    raise ValueError(f"option {opt.id}: indication {ind.id}: unknown trial")
+                rules += ind.criteria
+            for rule in rules:
+                for g in rule.site_groups or ():
+                    if g not in groups:
+                        raise ValueError(f"option {opt.id}: {rule.id}: unknown site group {g!r}")
+                if rule.field == "primary_site":
+                    for s in (*(rule.one_of or ()), *rule.undetermined):
+                        if s not in site_ids:
+                            raise ValueError(f"option {opt.id}: {rule.id}: unknown site {s!r}")
+                if rule.field == "prior_therapies":
+                    for p in (*(rule.any_of or ()), *(rule.none_of or ())):
+                        if p not in self.prior_therapies:
+                            raise ValueError(f"option {opt.id}: {rule.id}: unknown therapy {p!r}")
+        return self
+
+
+# --- NEN conventions for the primary-tumour items ----------------------------------------------
+
+
+class NenRule(Sourced):
+    """Which value a NEN takes in one score item (first matching rule wins)."""
+
+    score: str
+    item: str
+    family: Literal["NET", "NEC"]
+    grades: tuple[Literal["G1", "G2", "G3"], ...] = ()
+    sites: tuple[str, ...] = ()
+    value: str
+    text: str
+    when: str | None = None  # the rule applies only when this switch is on
+
+
+class NenConventionFile(_Frozen):
+    version: int
+    switches: dict[str, str]
+    rules: tuple[NenRule, ...]
