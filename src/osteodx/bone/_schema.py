@@ -15,6 +15,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from osteodx.knowledge._schema import check_source
+
 __all__ = [
     "Band",
     "Category",
@@ -38,28 +40,12 @@ __all__ = [
     "Trial",
 ]
 
-_SOURCE_START = re.compile(
-    r"^(PMID:?\s?\d+|PMC\d+|DOI:?\s?10\.\S+|https?://\S+|docs/[\w./-]+#[\w-]+)", re.IGNORECASE
-)
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _VALUE = re.compile(r"^[a-z0-9][a-z0-9_]*$")
 
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-def check_source(value: str) -> str:
-    """A source is one or more citation parts separated by ';'."""
-    parts = [p.strip() for p in value.split(";") if p.strip()]
-    if not parts:
-        raise ValueError("a source (PMID:, DOI: or https:// URL) is required")
-    for part in parts:
-        if not _SOURCE_START.match(part):
-            raise ValueError(
-                f"source part {part!r} does not start with a PMID:, PMC, DOI: or http(s) URL"
-            )
-    return value
 
 
 class Sourced(_Frozen):

@@ -26,6 +26,7 @@ __all__ = [
     "UnlistedFile",
     "UnlistedFrequency",
     "WorkupTest",
+    "check_source",
 ]
 
 AGE_BANDS: tuple[str, ...] = ("child", "young_adult", "adult", "older")
@@ -37,6 +38,20 @@ _SOURCE_START = re.compile(
     r"^(PMID:?\s?\d+|PMC\d+|DOI:?\s?10\.\S+|https?://\S+|docs/[\w./-]+#[\w-]+)", re.IGNORECASE
 )
 _FINDING_ID = re.compile(r"^(HP:\d{7}|OSX:[a-z0-9_]+)$")
+
+
+def check_source(value: str) -> str:
+    """A source is one or more citation parts separated by ';', each starting with a PMID, PMC id,
+    DOI, http(s) URL or (for declared estimates) a ``docs/...#anchor`` of this project."""
+    parts = [p.strip() for p in value.split(";") if p.strip()]
+    if not parts:
+        raise ValueError("a source (PMID:, DOI: or https:// URL) is required")
+    for part in parts:
+        if not _SOURCE_START.match(part):
+            raise ValueError(
+                f"source part {part!r} does not start with a PMID:, PMC, DOI: or http(s) URL"
+            )
+    return value
 
 
 class _Frozen(BaseModel):
@@ -55,15 +70,7 @@ class Sourced(_Frozen):
     @field_validator("source")
     @classmethod
     def _source_is_citation(cls, value: str) -> str:
-        parts = [p.strip() for p in value.split(";") if p.strip()]
-        if not parts:
-            raise ValueError("a source (PMID:, DOI: or https:// URL) is required")
-        for part in parts:
-            if not _SOURCE_START.match(part):
-                raise ValueError(
-                    f"source part {part!r} does not start with a PMID:, PMC, DOI: or http(s) URL"
-                )
-        return value
+        return check_source(value)
 
     @model_validator(mode="after")
     def _estimate_has_basis(self) -> Sourced:

@@ -8,10 +8,11 @@ mirror ``osteodx.knowledge``'s ``Sourced`` so that the two bases read alike.
 
 from __future__ import annotations
 
-import re
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from osteodx.knowledge._schema import check_source
 
 __all__ = [
     "CirculatingFile",
@@ -23,9 +24,6 @@ __all__ = [
     "StagingFile",
 ]
 
-_SOURCE_START = re.compile(
-    r"^(PMID:?\s?\d+|PMC\d+|DOI:?\s?10\.\S+|https?://\S+|docs/[\w./-]+#[\w-]+)", re.IGNORECASE
-)
 
 Grade = Literal["G1", "G2", "G3"]
 System = Literal["gep", "thoracic", "other"]
@@ -34,19 +32,6 @@ Family = Literal["NET", "NEC", "MiNEN", "non_NEN", "undetermined"]
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-def check_source(value: str) -> str:
-    """A source is one or more citation parts separated by ';'."""
-    parts = [p.strip() for p in value.split(";") if p.strip()]
-    if not parts:
-        raise ValueError("a source (PMID:, DOI: or https:// URL) is required")
-    for part in parts:
-        if not _SOURCE_START.match(part):
-            raise ValueError(
-                f"source part {part!r} does not start with a PMID:, PMC, DOI: or http(s) URL"
-            )
-    return value
 
 
 class Sourced(_Frozen):
