@@ -379,6 +379,13 @@ class CaseBuilder:
                         self._findings.append(
                             Finding(term.id, term.label, False, "lab", loc, evidence)
                         )
+            # Graded levels (labs.yaml): each exceeded level is observed, and the first level not
+            # exceeded is excluded, so the value counts once, in its band (docs/model.md).
+            for level, exceeded in lab.graded_levels(value, interp.flag, interp.high):
+                said = f"{evidence[:-1]}; {'' if exceeded else 'not '}{level.describe(lab.unit)})"
+                self._findings.append(
+                    Finding(level.finding, level.label, exceeded, "lab", loc, said)
+                )
         return out
 
     def _read_texts(self, findings: list[Finding], coded_ids: set[str]) -> list[TextMention]:

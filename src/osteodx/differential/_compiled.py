@@ -11,11 +11,11 @@ import numpy as np
 from numpy.typing import NDArray
 
 from osteodx.knowledge import HpoIndex, Knowledge, hpo_index, load_knowledge
-from osteodx.knowledge._schema import AGE_BANDS, SEXES, ConditionFinding
+from osteodx.knowledge._schema import AGE_BANDS, SEXES, ConditionFinding, GradedLevel
 
 __all__ = ["CompiledKB", "MatchType", "TermEvidence", "age_band_index", "compiled_kb"]
 
-MatchType = Literal["exact", "specific", "broader", "unlisted"]
+MatchType = Literal["exact", "specific", "broader", "unlisted", "graded"]
 Vector = NDArray[np.float64]
 
 # Index of the "unknown" band and sex in the prior table (averages over the known ones).
@@ -73,6 +73,13 @@ class CompiledKB:
         for t, ancestors in self._annotated_ancestors.items():
             for a in ancestors:
                 self._annotated_below.setdefault(a, set()).add(t)
+        # Graded lab levels with a level below them: finding -> (that level, the level itself).
+        self.graded: dict[str, tuple[str, GradedLevel]] = {}
+        for lab in knowledge.labs:
+            for i, level in enumerate(lab.graded):
+                parent = lab.graded_parent(i)
+                if parent is not None:
+                    self.graded[level.finding] = (parent, level)
         self.scope_roots = frozenset(t.id for t in knowledge.scope.hpo_roots)
         self.scope_local = frozenset(knowledge.scope.local)
         self._cache: dict[tuple[str, bool, int], TermEvidence] = {}
@@ -131,6 +138,8 @@ class CompiledKB:
         return entry.frequency if entry is not None else self.default
 
     def _compute(self, term: str, present: bool, band: int) -> TermEvidence:
+        if term in self.graded:
+            return self._graded(term, present, band)
         is_hpo = term.startswith("HP:") and term in self.hpo
         # Sorted, so that ties resolve the same way in every process.
         term_ancestors = tuple(sorted(self.hpo.ancestors(term) & self._annotated)) if is_hpo else ()
@@ -182,6 +191,48 @@ class CompiledKB:
                     closest = max(above, key=lambda a: len(self._annotated_ancestors[a.finding]))
                     return 1 - self._specific(closest, band), "specific", closest
         return (self.default if present else 1 - self.default), "unlisted", None
+
+    def _graded(self, term: str, present: bool, band: int) -> TermEvidence:
+        """A graded lab level counts conditionally on the level below it, which the case holds as
+        observed whenever it holds this level (the level implies it):
+
+            P(level | below, k) = P(level | k) / P(below | k)
+
+        for a condition that lists the level (its file lists the level below too, with a higher
+        frequency, both unconditional), else the level's ``unlisted_given_parent``. Observed and
+        excluded levels then multiply to the probability of the band the value falls in:
+        P(raised) x P(>20 | raised) = P(>20), and
+        P(raised) x (1 - P(>20 | raised)) = P(raised, not >20); nothing is counted twice.
+        """
+        parent, level = self.graded[term]
+        fallback = level.unlisted_given_parent
+        assert fallback is not None  # the schema requires it for a level with a level below
+        default = ConditionFinding(
+            finding=term,
+            label=level.label,
+            frequency=fallback.value,
+            source=fallback.source,
+            via=fallback.via,
+            estimate=fallback.estimate,
+            basis=fallback.basis,
+        )
+        probs = np.empty(self.K)
+        matches: list[MatchType] = []
+        matched: list[ConditionFinding | None] = []
+        for k, ann in enumerate(self.annotations):
+            listed = ann.get(term)
+            if listed is not None:
+                # Loading checked that the level below is listed too, with a higher frequency.
+                below = ann[parent].frequency_for(band)
+                ratio = min(listed.frequency_for(band) / below, 0.99)
+                matches.append("graded")
+                matched.append(listed)
+            else:
+                ratio = fallback.value
+                matches.append("unlisted")
+                matched.append(default)
+            probs[k] = ratio if present else 1 - ratio
+        return TermEvidence(probs, tuple(matches), tuple(matched), np.log(probs))
 
     def _specific(self, annotation: ConditionFinding, band: int) -> float:
         """P(a more specific term | k) from k's frequency of the broader term: the frequency is

@@ -17,6 +17,7 @@ from pydantic import ValidationError
 
 from osteodx.knowledge._hpo import HpoIndex, cache_dir, hpo_index, read_cache, write_cache
 from osteodx.knowledge._schema import (
+    AGE_BANDS,
     Condition,
     FindingsFile,
     HpoPhrases,
@@ -163,6 +164,69 @@ def _check_term(
         )
 
 
+def _add_graded_findings(labs: tuple[LabAnalyte, ...], local: dict[str, LocalFinding]) -> None:
+    """Define the graded lab levels of labs.yaml as local findings, each implying the one below.
+
+    A level may reuse a finding defined in findings/ (to keep its text phrases); that definition
+    must then imply the level below it.
+    """
+    seen: set[str] = set()
+    for lab in labs:
+        for i, level in enumerate(lab.graded):
+            where = f"labs.yaml {lab.key} graded[{i}]"
+            if level.finding in seen:
+                raise KnowledgeError(f"{where}: {level.finding} is a graded level of two labs")
+            seen.add(level.finding)
+            parent = lab.graded_parent(i)
+            implies = (parent,) if parent else ()
+            existing = local.get(level.finding)
+            if existing is not None:
+                if existing.label != level.label:
+                    raise KnowledgeError(
+                        f"{where}: label {level.label!r} differs from the definition "
+                        f"{existing.label!r} of {level.finding}"
+                    )
+                if parent and parent not in existing.implies:
+                    raise KnowledgeError(
+                        f"{where}: the definition of {level.finding} in findings/ must imply "
+                        f"{parent}, the level below it"
+                    )
+                continue
+            local[level.finding] = LocalFinding(
+                id=level.finding,
+                label=level.label,
+                category="lab",
+                definition=f"{lab.name} {level.describe(lab.unit)}.",
+                implies=implies,
+            )
+
+
+def _check_graded_frequencies(
+    condition: Condition, labs: tuple[LabAnalyte, ...], name: str
+) -> None:
+    """A condition that lists a graded level lists the level below it too, with a higher
+    frequency in every age band: P(PSA > 100 | k) cannot exceed P(PSA > 20 | k)."""
+    listed = {f.finding: f for f in condition.findings}
+    for lab in labs:
+        for i, level in enumerate(lab.graded):
+            child = listed.get(level.finding)
+            parent_id = lab.graded_parent(i)
+            if child is None or parent_id is None:
+                continue
+            parent = listed.get(parent_id)
+            if parent is None:
+                raise KnowledgeError(
+                    f"{name}: lists {level.finding} but not {parent_id}, the level below it"
+                )
+            for band in range(len(AGE_BANDS)):
+                if child.frequency_for(band) >= parent.frequency_for(band):
+                    raise KnowledgeError(
+                        f"{name}: {level.finding} ({child.frequency_for(band):g}) must be rarer "
+                        f"than {parent_id} ({parent.frequency_for(band):g}) in band "
+                        f"{AGE_BANDS[band]}"
+                    )
+
+
 @cache
 def load_knowledge() -> Knowledge:
     """Load, validate and cross-check the shipped knowledge base (cached for the process).
@@ -219,6 +283,17 @@ def load_knowledge_from(root: Traversable | Path) -> Knowledge:
     for entry in phrases:
         _check_term(entry.id, entry.label, "findings hpo_phrases", hpo, local)
 
+    labs: tuple[LabAnalyte, ...] = ()
+    labs_node = root.joinpath("labs.yaml")
+    if labs_node.is_file():
+        digest.update(labs_node.read_bytes())
+        labs = _validate(LabsFile, _read_yaml(labs_node, "labs.yaml"), "labs.yaml").labs
+        for lab in labs:
+            for term in (lab.high_term, lab.low_term):
+                if term is not None:
+                    _check_term(term.id, term.label, f"labs.yaml {lab.key}", hpo, local)
+        _add_graded_findings(labs, local)
+
     conditions: list[Condition] = []
     for node in _yaml_files(root.joinpath("conditions")):
         name = f"conditions/{node.name}"
@@ -230,6 +305,7 @@ def load_knowledge_from(root: Traversable | Path) -> Knowledge:
             raise KnowledgeError(f"{name}: key {condition.key!r} is not in conditions.tsv")
         for i, f in enumerate(condition.findings):
             _check_term(f.finding, f.label, f"{name} findings[{i}]", hpo, local)
+        _check_graded_frequencies(condition, labs, name)
         conditions.append(condition)
     order = list(xrefs)
     conditions.sort(key=lambda c: order.index(c.key))
@@ -241,16 +317,6 @@ def load_knowledge_from(root: Traversable | Path) -> Knowledge:
     missing_groups = groups - set(priors.groups)
     if missing_groups:
         raise KnowledgeError(f"priors.yaml: groups {sorted(missing_groups)} have no prior mass")
-
-    labs: tuple[LabAnalyte, ...] = ()
-    labs_node = root.joinpath("labs.yaml")
-    if labs_node.is_file():
-        digest.update(labs_node.read_bytes())
-        labs = _validate(LabsFile, _read_yaml(labs_node, "labs.yaml"), "labs.yaml").labs
-        for lab in labs:
-            for term in (lab.high_term, lab.low_term):
-                if term is not None:
-                    _check_term(term.id, term.label, f"labs.yaml {lab.key}", hpo, local)
 
     tests: tuple[WorkupTest, ...] = ()
     tests_node = root.joinpath("tests.yaml")
@@ -272,6 +338,12 @@ def load_knowledge_from(root: Traversable | Path) -> Knowledge:
         if local_id not in local:
             raise KnowledgeError(f"scope.yaml: {local_id} is not defined in findings/")
 
+    graded_with_parent = {
+        level.finding
+        for lab in labs
+        for i, level in enumerate(lab.graded)
+        if lab.graded_parent(i) is not None
+    }
     unlisted: dict[str, UnlistedFrequency] = {}
     unlisted_node = root.joinpath("unlisted.yaml")
     if unlisted_node.is_file():
@@ -283,6 +355,11 @@ def load_knowledge_from(root: Traversable | Path) -> Knowledge:
             _check_term(item.finding, item.label, f"unlisted.yaml unlisted[{i}]", hpo, local)
             if item.finding in unlisted:
                 raise KnowledgeError(f"unlisted.yaml: {item.finding} is listed twice")
+            if item.finding in graded_with_parent:
+                raise KnowledgeError(
+                    f"unlisted.yaml: {item.finding} is a graded lab level; its background is "
+                    "'unlisted_given_parent' in labs.yaml"
+                )
             unlisted[item.finding] = item
 
     return Knowledge(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from typing import Literal
 
@@ -13,6 +14,7 @@ __all__ = [
     "Condition",
     "ConditionFinding",
     "FindingsFile",
+    "GradedLevel",
     "HpoPhrases",
     "LabAnalyte",
     "LabsFile",
@@ -25,6 +27,7 @@ __all__ = [
     "TestsFile",
     "UnlistedFile",
     "UnlistedFrequency",
+    "UnlistedGivenParent",
     "WorkupTest",
     "check_source",
 ]
@@ -240,6 +243,54 @@ class Plausible(_Frozen):
     max: float
 
 
+class UnlistedGivenParent(Sourced):
+    """P(a graded level | the level below it is reached, a cause whose file does not list it)."""
+
+    value: float = Field(gt=0, lt=1)
+
+
+class GradedLevel(Sourced):
+    """A derived finding recorded when a laboratory value lies above a threshold beyond the upper
+    reference limit (e.g. PSA above 20 ng/mL). ``source`` and ``via`` give the threshold's origin.
+
+    The levels of an analyte form a chain: each implies the one below it (the first implies the
+    analyte's ``high_term``). A condition file gives P(level | condition); the engine counts each
+    level conditionally on the one below, so a value counts once, in the band it falls in.
+    """
+
+    finding: str
+    label: str
+    above: float | None = Field(default=None, gt=0)  # in the analyte's unit
+    above_uln: float | None = Field(default=None, gt=1)  # a multiple of the upper reference limit
+    unlisted_given_parent: UnlistedGivenParent | None = None
+    note: str | None = None
+
+    @field_validator("finding")
+    @classmethod
+    def _local_id(cls, value: str) -> str:
+        if not re.match(r"^OSX:[a-z0-9_]+$", value):
+            raise ValueError(f"graded finding id {value!r} must look like OSX:snake_case")
+        return value
+
+    @model_validator(mode="after")
+    def _one_threshold(self) -> GradedLevel:
+        if (self.above is None) == (self.above_uln is None):
+            raise ValueError(f"{self.finding}: give exactly one of 'above' and 'above_uln'")
+        return self
+
+    def threshold(self, upper_limit: float | None) -> float | None:
+        """The threshold in the analyte's unit; None when it is relative and no limit is known."""
+        if self.above is not None:
+            return self.above
+        assert self.above_uln is not None
+        return None if upper_limit is None else self.above_uln * upper_limit
+
+    def describe(self, unit: str) -> str:
+        if self.above is not None:
+            return f"above {self.above:g} {unit}"
+        return f"above {self.above_uln:g} x the upper reference limit"
+
+
 class LabAnalyte(_Frozen):
     key: str
     name: str
@@ -255,6 +306,57 @@ class LabAnalyte(_Frozen):
     low_term: TermRef | None = None
     plausible: Plausible
     reference_ranges: tuple[ReferenceRange, ...] = ()
+    graded: tuple[GradedLevel, ...] = ()
+
+    @model_validator(mode="after")
+    def _graded_chain(self) -> LabAnalyte:
+        kinds = {level.above is None for level in self.graded}
+        if len(kinds) > 1:
+            raise ValueError(f"{self.key}: graded levels mix 'above' and 'above_uln'")
+        values = [lv.above if lv.above is not None else lv.above_uln for lv in self.graded]
+        if any(b is None or a is None or b <= a for a, b in itertools.pairwise(values)):
+            raise ValueError(f"{self.key}: graded thresholds must rise strictly, lowest first")
+        for i, level in enumerate(self.graded):
+            has_parent = self.graded_parent(i) is not None
+            if has_parent and level.unlisted_given_parent is None:
+                raise ValueError(
+                    f"{self.key}: {level.finding} needs 'unlisted_given_parent' (the level below "
+                    "it is a finding)"
+                )
+            if not has_parent and level.unlisted_given_parent is not None:
+                raise ValueError(
+                    f"{self.key}: {level.finding} has no level below it; give its background "
+                    "in unlisted.yaml instead of 'unlisted_given_parent'"
+                )
+        return self
+
+    def graded_parent(self, index: int) -> str | None:
+        """The finding a graded level implies: the level below it, else ``high_term``."""
+        if index > 0:
+            return self.graded[index - 1].finding
+        return self.high_term.id if self.high_term is not None else None
+
+    def graded_levels(
+        self, value: float, flag: str, upper_limit: float | None
+    ) -> list[tuple[GradedLevel, bool]]:
+        """The graded levels a value settles, lowest first, each with whether it is exceeded.
+
+        The walk stops at the first level not exceeded (higher ones follow from it). Levels above
+        a ``high_term`` are judged only when the value is high; a relative threshold needs the
+        upper reference limit.
+        """
+        if not self.graded or (self.high_term is not None and flag != "high"):
+            return []
+        settled: list[tuple[GradedLevel, bool]] = []
+        for level in self.graded:
+            threshold = level.threshold(upper_limit)
+            if threshold is None:
+                break
+            exceeded = value > threshold
+            settled.append((level, exceeded))
+            if not exceeded:
+                break
+        return settled
 
 
 class ScopeFile(_Frozen):
