@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from osteodx._workup import bone_section, nen_section
 from osteodx.assessment import Assessment, FeatureComparison, SimilarPatient
 from osteodx.case import Case
 from osteodx.differential import compiled_kb, explain, next_tests, posterior, scope, score
@@ -65,6 +66,7 @@ def assess(case: Case, tests: int = 8, similar: int = 0, db: str | None = None) 
     for d in differential.diagnoses:
         post[index[d.key]] = d.posttest
     patients, note = _similar_patients(case, similar, db) if similar > 0 else ((), "")
+    nen = nen_section(case)
     return Assessment(
         case=case,
         similar_patients=patients,
@@ -75,6 +77,8 @@ def assess(case: Case, tests: int = 8, similar: int = 0, db: str | None = None) 
         hpo_version=kb.hpo.version,
         osteodx_version=_version(),
         created=datetime.now(UTC).isoformat(timespec="seconds"),
+        nen=nen,
+        bone=bone_section(case, nen),
     )
 
 

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import TypeAdapter
 
 from osteodx.case import Case
 from osteodx.differential import Differential, TestRecommendation
+
+if TYPE_CHECKING:  # imported on first use (_adapter) to keep start-up fast
+    from osteodx.bone import BoneAssessment
+    from osteodx.nen import NenWorkup
 
 __all__ = [
     "DISCLAIMER",
@@ -62,6 +66,10 @@ class Assessment:
     similar_patients: tuple[SimilarPatient, ...] = ()
     # Why similar patients are missing, when they were asked for and could not be found.
     similar_patients_note: str = ""
+    # NEN classification, site of origin and work-up, when the case carries a pathology report.
+    nen: NenWorkup | None = None
+    # Bone-metastasis scores and treatment options, when the case has a NEN or a bone section.
+    bone: BoneAssessment | None = None
 
     @property
     def in_scope(self) -> bool:
@@ -70,6 +78,12 @@ class Assessment:
 
 @cache
 def _adapter() -> TypeAdapter[Assessment]:
+    from osteodx.bone import BoneAssessment
+    from osteodx.case._model import bind_section_types
+    from osteodx.nen import NenWorkup
+
+    bind_section_types()
+    globals().update(BoneAssessment=BoneAssessment, NenWorkup=NenWorkup)
     return TypeAdapter(Assessment)
 
 

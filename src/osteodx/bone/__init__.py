@@ -16,6 +16,7 @@ treatment output lists options to discuss and never prescribes.
 ('pain', 'lesion', 'size')
 """
 
+from osteodx.bone._assessment import BoneAssessment, DerivedValue, assess_bone
 from osteodx.bone._engine import (
     ItemScore,
     ScoreResult,
@@ -27,6 +28,7 @@ from osteodx.bone._engine import (
     worked_examples,
 )
 from osteodx.bone._errors import BoneDataError, BoneInputError
+from osteodx.bone._inputs import BoneInputs, bone_inputs_from_mapping
 from osteodx.bone._load import SCORE_NAMES, list_scores, score_declaration
 from osteodx.bone._nen import NenItemValue, nen_score_values
 from osteodx.bone._render import (
@@ -53,11 +55,14 @@ from osteodx.bone._treatment import (
 
 __all__ = [
     "SCORE_NAMES",
+    "BoneAssessment",
     "BoneDataError",
     "BoneInputError",
+    "BoneInputs",
     "Category",
     "ContextField",
     "CriterionResult",
+    "DerivedValue",
     "IndicationResult",
     "Item",
     "ItemScore",
@@ -69,6 +74,8 @@ __all__ = [
     "TreatmentOptions",
     "WorkedExampleCheck",
     "accepted_values",
+    "assess_bone",
+    "bone_inputs_from_mapping",
     "compute_score",
     "context_fields",
     "context_help",

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
+from typing import TYPE_CHECKING
 
 from osteodx.case._issues import CaseInputError, Issue
 from osteodx.case._model import (
@@ -15,7 +16,9 @@ from osteodx.case._model import (
     FindingOrigin,
     Measurement,
     MentionStatus,
+    PathologyReport,
     Sex,
+    TestResult,
     TextMention,
 )
 from osteodx.case._text import TextReader
@@ -23,6 +26,9 @@ from osteodx.case._units import LabRegistry, UnitError, convert, parse_value_wit
 from osteodx.knowledge import Knowledge, load_knowledge
 from osteodx.knowledge._hpo import HpoIndex, hpo_index
 from osteodx.knowledge._schema import LabAnalyte
+
+if TYPE_CHECKING:
+    from osteodx.bone import BoneInputs
 
 __all__ = ["CaseBuilder", "ReadingContext", "default_context"]
 
@@ -98,6 +104,10 @@ class CaseBuilder:
         self._texts: list[tuple[str, str]] = []
         self._pending_labs: list[_PendingLab] = []
         self.issues: list[Issue] = []
+        # Optional sections (case/_sections.py reads them).
+        self.pathology: PathologyReport | None = None
+        self.bone: BoneInputs | None = None
+        self.test_results: list[TestResult] = []
 
     # --- problems ---------------------------------------------------------------------------
     def error(self, loc: str, message: str, fix: str) -> None:
@@ -330,6 +340,14 @@ class CaseBuilder:
         mentions = self._read_texts(findings, coded_ids)
         findings = self._add_implied(findings)
         findings = self._drop_conflicts(findings)
+        # A test result replaces the findings it already counts (a NEN biopsy, "known NEN").
+        superseded = {s for r in self.test_results for s in r.supersedes}
+        if superseded:
+            findings = [f for f in findings if f.id not in superseded]
+            mentions = [
+                replace(m, status="overridden") if m.finding_id in superseded else m
+                for m in mentions
+            ]
         return Case(
             case_id=self.case_id or self.source,
             sex=self.sex,
@@ -340,6 +358,9 @@ class CaseBuilder:
             description=self.description,
             source=self.source,
             warnings=tuple(self.issues),
+            pathology=self.pathology,
+            bone=self.bone,
+            test_results=tuple(self.test_results),
         )
 
     def _interpret_labs(self) -> list[Measurement]:

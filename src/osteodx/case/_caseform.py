@@ -6,6 +6,11 @@ from typing import Any
 
 from osteodx.case._build import CaseBuilder, ReadingContext
 from osteodx.case._model import Case
+from osteodx.case._sections import (
+    read_bone_section,
+    read_pathology_section,
+    read_results_section,
+)
 
 __all__ = ["CASE_FORM_FIELDS", "parse_case_form"]
 
@@ -22,6 +27,7 @@ CASE_FORM_FIELDS = (
     "notes",
     "pathology",
     "bone",
+    "results",
 )
 
 
@@ -80,6 +86,10 @@ def parse_case_form(data: Any, source: str, context: ReadingContext | None = Non
             if isinstance(item, str) and item.strip().lower().startswith("no "):
                 present, item = False, item.strip()[3:]
             b.add_named(item, field.rstrip("s"), present, f"{field}[{i}]")
+
+    read_pathology_section(b, data.get("pathology"))
+    read_bone_section(b, data.get("bone"))
+    read_results_section(b, data.get("results"))
 
     notes = data.get("notes")
     if notes is not None:

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from osteodx.case._issues import Issue
+
+if TYPE_CHECKING:  # imported on first use (bind_section_types) to keep start-up fast
+    from osteodx.bone import BoneInputs
+    from osteodx.nen import NenPathology
 
 __all__ = [
     "Case",
@@ -14,8 +18,11 @@ __all__ = [
     "FindingOrigin",
     "Measurement",
     "MentionStatus",
+    "PathologyReport",
     "Sex",
+    "TestResult",
     "TextMention",
+    "bind_section_types",
 ]
 
 
@@ -79,6 +86,39 @@ class TextMention:
 
 
 @dataclass(frozen=True, slots=True)
+class PathologyReport:
+    """A neuroendocrine-neoplasm pathology report attached to the case.
+
+    ``metastases`` are the distant sites with metastases ('bone', 'lymph_nodes', 'liver' ...);
+    ``reported_grade`` is the grade as the pathologist wrote it (compared with the computed
+    one); ``loc`` is where the report is in the user's document.
+    """
+
+    pathology: NenPathology
+    metastases: tuple[str, ...] = ()
+    reported_grade: str | None = None
+    loc: str = "pathology"
+
+
+@dataclass(frozen=True, slots=True)
+class TestResult:
+    """The observed outcome of a work-up test of the knowledge base (``tests.yaml``).
+
+    ``test`` is the test key and ``outcome`` the index of the observed result among the test's
+    declared outcomes; the differential counts it with the same probabilities that rank the
+    test as a next step, and the test is not recommended again. ``supersedes`` are finding ids
+    the result already counts (dropped from the findings, not treated as unmentioned).
+    """
+
+    test: str
+    outcome: int
+    result: str
+    loc: str
+    evidence: str = ""
+    supersedes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Case:
     """A patient, as read from a phenopacket, a case form or another reader."""
 
@@ -91,9 +131,24 @@ class Case:
     description: str = ""
     source: str = ""
     warnings: tuple[Issue, ...] = field(default=())
+    pathology: PathologyReport | None = None
+    bone: BoneInputs | None = None
+    test_results: tuple[TestResult, ...] = ()
 
     def present_ids(self) -> frozenset[str]:
         return frozenset(f.id for f in self.findings if f.present)
 
     def excluded_ids(self) -> frozenset[str]:
         return frozenset(f.id for f in self.findings if not f.present)
+
+
+def bind_section_types() -> None:
+    """Make the NEN and bone types of the optional sections resolvable in this module.
+
+    They are imported lazily (the NEN and bone packages take a few hundred milliseconds to
+    import and most cases have neither section); serialisers call this first.
+    """
+    from osteodx.bone import BoneInputs
+    from osteodx.nen import NenPathology
+
+    globals().update(BoneInputs=BoneInputs, NenPathology=NenPathology)

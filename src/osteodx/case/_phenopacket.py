@@ -6,6 +6,7 @@ from typing import Any
 
 from osteodx.case._build import CaseBuilder, ReadingContext
 from osteodx.case._model import Case
+from osteodx.case._sections import read_biosamples
 
 __all__ = ["looks_like_phenopacket", "parse_phenopacket"]
 
@@ -94,6 +95,7 @@ def parse_phenopacket(data: Any, source: str, context: ReadingContext | None = N
     _read_measurements(b, data.get("measurements", []))
     _read_diseases(b, data.get("diseases", []))
     _read_medical_actions(b, data.get("medicalActions", []))
+    read_biosamples(b, data.get("biosamples"))
 
     description = data.get("description")
     if isinstance(description, str):

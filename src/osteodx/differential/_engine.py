@@ -20,6 +20,7 @@ from numpy.typing import NDArray
 
 from osteodx.case import Case, Finding
 from osteodx.differential._compiled import CompiledKB, TermEvidence, age_band_index, compiled_kb
+from osteodx.differential._nexttests import ObservedResult, observed
 from osteodx.differential._result import Contribution, DiagnosisResult, Differential
 from osteodx.knowledge._schema import SEXES
 
@@ -39,7 +40,9 @@ class _Row:
 def _rows(case: Case, kb: CompiledKB) -> list[_Row]:
     band = age_band_index(case.age_years)
     rows = [_Row(f, None, kb.evidence(f.id, f.present, band)) for f in case.findings]
-    for finding_id in kb.unmentioned({f.id for f in case.findings}):
+    mentioned = {f.id for f in case.findings}
+    mentioned.update(s for r in case.test_results for s in r.supersedes)
+    for finding_id in kb.unmentioned(mentioned):
         rows.append(_Row(None, finding_id, kb.silence(finding_id, band)))
     return rows
 
@@ -51,7 +54,14 @@ def score(case: Case, kb: CompiledKB | None = None) -> Vector:
     evidence = np.zeros(kb.K)
     for row in _rows(case, kb):
         evidence += row.evidence.log_probability
+    for result in _results(case, kb):
+        evidence += np.log(result.probability)
     return np.asarray(total + kb.tempering * evidence)
+
+
+def _results(case: Case, kb: CompiledKB) -> list[ObservedResult]:
+    """The observed outcomes of work-up tests (a biopsy, a PET) the case reports."""
+    return [observed(kb, r.test, r.outcome) for r in case.test_results]
 
 
 def _prior_index(case: Case, kb: CompiledKB) -> tuple[int, int]:
@@ -152,6 +162,28 @@ def explain(case: Case, kb: CompiledKB | None = None) -> Differential:
                     lrs[k],
                     source,
                     estimate,
+                )
+            )
+    for reported, result in zip(case.test_results, _results(case, kb), strict=True):
+        p = result.probability
+        background = float(np.dot(prior, p))
+        lrs = (kb.tempering * np.log10(p / background)).tolist()
+        for k in range(kb.K):
+            per_condition[k].append(
+                Contribution(
+                    f"test:{result.test.key}",
+                    f"{result.test.name}: {result.result}",
+                    True,
+                    "test",
+                    reported.evidence or f"reported at {reported.loc}",
+                    "test_result",
+                    None,
+                    None,
+                    float(p[k]),
+                    background,
+                    lrs[k],
+                    result.sources[k],
+                    result.estimates[k],
                 )
             )
     for k in range(kb.K):

@@ -13,7 +13,7 @@ from osteodx.differential._compiled import CompiledKB, compiled_kb
 from osteodx.differential._result import OutcomeForecast, TestRecommendation
 from osteodx.knowledge._schema import WorkupTest
 
-__all__ = ["entropy_bits", "expected_information_gain", "next_tests"]
+__all__ = ["ObservedResult", "entropy_bits", "expected_information_gain", "next_tests", "observed"]
 
 Matrix = NDArray[np.float64]
 
@@ -54,6 +54,41 @@ def _compiled_tests(kb: CompiledKB) -> tuple[_CompiledTest, ...]:
     return tuple(out)
 
 
+@dataclass(frozen=True, slots=True)
+class ObservedResult:
+    """P(observed outcome | condition) for every key, with each probability's provenance."""
+
+    test: WorkupTest
+    result: str
+    probability: NDArray[np.float64]  # shape (K,)
+    sources: tuple[str | None, ...]
+    estimates: tuple[bool, ...]
+
+
+def observed(kb: CompiledKB, test_key: str, outcome: int) -> ObservedResult:
+    """The likelihood row of one observed outcome, the same numbers the test ranking uses.
+
+    ``outcome`` indexes the test's declared outcomes; ``len(outcomes)`` is the implicit
+    negative result, whose probability is 1 minus the declared ones (its source is the test's).
+    """
+    for compiled in _compiled_tests(kb):
+        if compiled.test.key != test_key:
+            continue
+        test = compiled.test
+        # Floor: a result the knowledge base calls impossible must not zero a diagnosis out.
+        row = np.clip(compiled.likelihood[outcome], 1e-4, None)
+        if outcome < len(test.outcomes):
+            declared = test.outcomes[outcome]
+            probs = [declared.given.get(key, declared.otherwise) for key in kb.keys]
+            sources = tuple(p.source for p in probs)
+            estimates = tuple(p.estimate for p in probs)
+        else:
+            sources = tuple(test.source for _ in kb.keys)
+            estimates = tuple(True for _ in kb.keys)
+        return ObservedResult(test, compiled.results[outcome], row, sources, estimates)
+    raise KeyError(test_key)
+
+
 def expected_information_gain(prior: NDArray[np.float64], likelihood: Matrix) -> float:
     """H(prior) - E_outcome[H(posterior | outcome)], in bits."""
     joint = likelihood * prior  # (n_outcomes, K)
@@ -71,10 +106,11 @@ def next_tests(
     """Candidate tests ranked by expected information gain; tests already answered are skipped."""
     kb = kb or compiled_kb()
     known = {f.id for f in case.findings} | {m.analyte for m in case.measurements}
+    done = {r.test for r in case.test_results}
     recommendations = []
     top = np.argsort(-post)[:5]
     for compiled in _compiled_tests(kb):
-        if known & set(compiled.test.answered_by):
+        if known & set(compiled.test.answered_by) or compiled.test.key in done:
             continue
         gain = expected_information_gain(post, compiled.likelihood)
         joint = compiled.likelihood * post

@@ -373,6 +373,8 @@ class OutcomeProbability(Sourced):
 
 
 class TestOutcome(_Frozen):
+    # A short id names the outcome when a case reports it (case form 'results', pathology).
+    id: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9_]*$")
     result: str
     given: dict[str, OutcomeProbability] = Field(default_factory=dict)
     otherwise: OutcomeProbability

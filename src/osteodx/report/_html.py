@@ -87,12 +87,39 @@ def _sources(assessment: Assessment, top: int) -> list[str]:
     for m in assessment.case.measurements:
         if m.reference_source:
             seen.setdefault(m.reference_source, None)
+    for source in _section_sources(assessment):
+        seen.setdefault(source, None)
     out: dict[str, None] = {}
     for entry in seen:
         for part in entry.split(";"):
             if part.strip():
                 out.setdefault(part.strip(), None)
     return list(out)
+
+
+def _section_sources(assessment: Assessment) -> list[str]:
+    """The sources cited in the NEN and bone sections, in the order they appear."""
+    out: list[str] = []
+    w = assessment.nen
+    if w is not None:
+        c = w.classification
+        out += [c.source, c.convention_source or ""]
+        out += [x.source or "" for x in c.warnings]
+        if w.staging is not None:
+            out.append(w.staging.source)
+        if w.site_posterior is not None:
+            out.append(w.site_posterior.prior_source)
+        out += [i.source for i in w.imaging]
+        out += [cv.source for m in w.circulating for cv in m.caveats]
+    b = assessment.bone
+    if b is not None:
+        out += [r.source for r in b.scores]
+        out += [d.source or "" for d in b.derived]
+        if b.treatments is not None:
+            for o in b.treatments.options:
+                out += [t.source for t in o.key_trials]
+                out += [g.source for g in o.guideline]
+    return [s for s in out if s]
 
 
 def render_html(

@@ -37,6 +37,40 @@ def _reason(c: Contribution) -> str:
     return f"{state}{c.label} ({sign}{c.log10_lr:.2f}; {_short_source(c.source)}{est})"
 
 
+def _render_bone(assessment: Assessment, console: Console) -> None:
+    from osteodx.bone import render_treatments
+
+    bone = assessment.bone
+    assert bone is not None
+    console.rule("Bone metastases: scores and treatment options")
+    table = Table(title="Scores the case's data allow", expand=True)
+    table.add_column("Score", ratio=1)
+    table.add_column("Total", justify="right", width=6)
+    table.add_column("Category", ratio=3)
+    table.add_column("Source", ratio=1)
+    for r in bone.scores:
+        if r.total is not None and r.category is not None:
+            total, category = str(r.total), f"{r.category.label}: {r.category.interpretation}"
+        else:
+            low, high = r.total_range
+            cats = ", ".join(c.label for c in r.possible_categories)
+            total = f"{low}-{high}"
+            category = f"cannot compute: needs {', '.join(r.missing)} (could be: {cats})"
+        table.add_row(r.name, total, Text(category), Text(_short_source(r.source)))
+    console.print(table)
+    if bone.derived:
+        derived = Table(title="Values filled in from the case", expand=True)
+        derived.add_column("Item or field")
+        derived.add_column("Value")
+        derived.add_column("Why", ratio=3)
+        for d in bone.derived:
+            why = d.reason + (" (convention)" if d.convention else "")
+            derived.add_row(d.target, d.value, Text(why))
+        console.print(derived)
+    if bone.treatments is not None:
+        render_treatments(bone.treatments, console)
+
+
 def render_terminal(assessment: Assessment, console: Console, top: int = 10) -> None:
     case = assessment.case
     diff = assessment.differential
@@ -99,6 +133,14 @@ def render_terminal(assessment: Assessment, console: Console, top: int = 10) -> 
             )
         console.print(tests)
 
+    if assessment.nen is not None:
+        from osteodx.nen import render_workup
+
+        console.rule("Neuroendocrine neoplasm: classification, site of origin, work-up")
+        render_workup(assessment.nen, console)
+    if assessment.bone is not None:
+        _render_bone(assessment, console)
+
     if case.measurements:
         labs = Table(title="Laboratory values (interpreted with reference ranges)", expand=True)
         for col in ("Test", "Entered", "Value", "Reference", "Reading"):
@@ -123,7 +165,7 @@ def render_terminal(assessment: Assessment, console: Console, top: int = 10) -> 
                 "negated": "absent (negated)",
                 "uncertain": "not counted (uncertain)",
                 "family": "not counted (relative)",
-                "overridden": "not counted (already recorded)",
+                "overridden": "not counted (already recorded or in a test result)",
             }[mention.status]
             text.add_row(mention.phrase, mention.label, counted, mention.sentence)
         console.print(text)

@@ -1,0 +1,258 @@
+"""The NEN and bone sections of an assessment, built from what the case carries.
+
+``nen_section`` turns a case's pathology report, circulating markers and history into
+:func:`osteodx.nen.nen_workup` inputs; ``bone_section`` fills score items and treatment-context
+fields the case already answers (each listed as a :class:`~osteodx.bone.DerivedValue` with its
+reason) and evaluates the six scores and the treatment options. Both return None when the case
+has neither pathology nor a bone section: the differential alone is the assessment then.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from osteodx.case import Case, Measurement
+
+if TYPE_CHECKING:
+    from osteodx.bone import BoneAssessment, DerivedValue
+    from osteodx.bone._engine import Value
+    from osteodx.nen import CirculatingResult, NenWorkup
+
+__all__ = ["bone_section", "nen_section"]
+
+# Circulating NEN markers: lab key (labs.yaml) -> marker id of osteodx.nen.
+_CIRCULATING_LABS = {"nse": "nse", "chromogranin_a": "chromogranin_a", "urine_5_hiaa": "5hiaa"}
+# Findings that confound circulating markers (osteodx.nen confounder ids).
+_CONFOUNDING_FINDINGS = {
+    "HP:0012622": "renal_failure",  # chronic kidney disease
+    "OSX:dialysis": "renal_failure",
+    "HP:0000843": "hyperparathyroidism",
+}
+# Findings that say the skeletal disease is multifocal (scores' "multiple" bone metastases).
+_MULTIFOCAL = {
+    "HP:0005686": "Patchy osteosclerosis",
+    "HP:0005789": "Generalized osteosclerosis",
+    "OSX:superscan": "Superscan on bone scintigraphy",
+}
+_BONE_PAIN = "HP:0002653"
+_CHEMOTHERAPY = {
+    "temozolomide",
+    "capecitabine",
+    "dacarbazine",
+    "fluorouracil",
+    "platinum_etoposide",
+}
+_VISCERAL = {"liver", "lung", "brain"}
+
+
+def _circulating(case: Case) -> list[CirculatingResult]:
+    from osteodx.nen import CirculatingResult
+
+    out: list[CirculatingResult] = []
+    measured = set()
+    for m in case.measurements:
+        marker = _CIRCULATING_LABS.get(m.analyte)
+        if marker is None or marker in measured:
+            continue
+        measured.add(marker)
+        out.append(
+            CirculatingResult(
+                marker=marker, value=m.value, unit=m.unit, upper_limit=m.reference_high
+            )
+        )
+    # Without a number, a coded "raised NSE" (or its exclusion) still says raised or normal.
+    from osteodx.knowledge import load_knowledge
+
+    terms = {
+        lab.high_term.id: lab.key
+        for lab in load_knowledge().labs
+        if lab.key in _CIRCULATING_LABS and lab.high_term is not None
+    }
+    for f in case.findings:
+        key = terms.get(f.id)
+        if key is None or _CIRCULATING_LABS[key] in measured:
+            continue
+        measured.add(_CIRCULATING_LABS[key])
+        out.append(CirculatingResult(marker=_CIRCULATING_LABS[key], elevated=f.present))
+    return out
+
+
+def nen_section(case: Case) -> NenWorkup | None:
+    """Classification, site of origin, work-up and circulating markers of the case's NEN."""
+    if case.pathology is None:
+        return None
+    from osteodx.nen import nen_workup
+
+    present = case.present_ids()
+    factors = sorted({v for k, v in _CONFOUNDING_FINDINGS.items() if k in present})
+    circulating = _circulating(case)
+    clues: dict[str, str] = {}
+    if case.sex.value in ("male", "female"):
+        clues["sex"] = case.sex.value
+    for r in circulating:
+        # A raised urinary 5-HIAA points to a serotonin-secreting (mostly midgut) primary.
+        if r.marker == "5hiaa":
+            raised = r.elevated
+            if raised is None and r.value is not None and r.upper_limit is not None:
+                raised = r.value > r.upper_limit
+            if raised is not None:
+                clues["5hiaa"] = "raised" if raised else "normal"
+    return nen_workup(
+        case.pathology.pathology,
+        clues=clues,
+        metastases=case.pathology.metastases,
+        circulating=circulating,
+        factors=factors,
+    )
+
+
+def _lab(case: Case, key: str) -> Measurement | None:
+    return next((m for m in case.measurements if m.analyte == key), None)
+
+
+def _katagiri_lab(case: Case) -> tuple[str, str] | None:
+    """Katagiri's laboratory item from measured values, only when the labs decide it.
+
+    The cut-offs are those of the score declaration (bone/scores/katagiri.yaml, marked
+    unverified there), in the canonical units of labs.yaml.
+    """
+    critical = {"platelets": ("<", 100.0), "calcium": (">=", 10.3), "bilirubin": (">=", 1.4)}
+    abnormal = {"crp": (">=", 4.0), "ldh": (">=", 250.0), "albumin": ("<", 3.7)}
+
+    def hit(key: str, rule: tuple[str, float]) -> bool | None:
+        m = _lab(case, key)
+        if m is None:
+            return None
+        op, cut = rule
+        return m.value < cut if op == "<" else m.value >= cut
+
+    crit = {k: hit(k, r) for k, r in critical.items()}
+    abn = {k: hit(k, r) for k, r in abnormal.items()}
+    if any(crit.values()):
+        names = ", ".join(k for k, v in crit.items() if v)
+        return "critical", f"measured {names} beyond the critical cut-off"
+    if None in crit.values():
+        return None  # a critical value could still be missing
+    if any(abn.values()):
+        names = ", ".join(k for k, v in abn.items() if v)
+        return "abnormal", f"measured {names} beyond the abnormal cut-off; no critical value"
+    if None in abn.values():
+        return None
+    return "normal", "all six laboratory values measured and within the cut-offs"
+
+
+def bone_section(case: Case, nen: NenWorkup | None) -> BoneAssessment | None:
+    """Scores and treatment options, or None when the case has no NEN and no bone section."""
+    if nen is None and case.bone is None:
+        return None
+    from osteodx.bone import DerivedValue, assess_bone, nen_score_values
+
+    items: list[tuple[DerivedValue, Value]] = []
+    context: list[tuple[DerivedValue, Any]] = []
+    present = case.present_ids()
+    metastases = set(case.pathology.metastases) if case.pathology else set()
+
+    if nen is not None:
+        c = nen.classification
+        family = c.family if c.family in ("NET", "NEC") else None
+        site = nen.pathology.site
+        if family is not None:
+            context.append(
+                (DerivedValue(target="context.family", value=family, reason=c.category), family)
+            )
+            for v in nen_score_values(family, c.grade, site if site != "other" else None):
+                if v.value is not None:
+                    d = DerivedValue(
+                        target=f"{v.score}.{v.item}",
+                        value=v.value,
+                        reason=v.convention or "",
+                        source=v.source,
+                        convention=True,
+                    )
+                    items.append((d, v.value))
+        if c.grade is not None:
+            context.append(
+                (DerivedValue(target="context.grade", value=c.grade, reason=c.rule), c.grade)
+            )
+        ki67 = nen.pathology.ki67_percent
+        if ki67 is not None:
+            d = DerivedValue(target="context.ki67_percent", value=f"{ki67:g}", reason="pathology")
+            context.append((d, ki67))
+        context.append(
+            (DerivedValue(target="context.primary_site", value=site, reason="pathology"), site)
+        )
+    if "bone" in metastases:
+        context.append(
+            (
+                DerivedValue(
+                    target="context.bone_metastases", value="yes", reason="pathology: metastases"
+                ),
+                True,
+            )
+        )
+        multifocal = [label for k, label in _MULTIFOCAL.items() if k in present]
+        if multifocal:
+            reason = f"bone metastases with {multifocal[0].lower()}"
+            for target in ("tomita.bone", "katagiri.bone", "bauer.bone"):
+                items.append(
+                    (DerivedValue(target=target, value="multiple", reason=reason), "multiple")
+                )
+    visceral = sorted(metastases & _VISCERAL)
+    if visceral:
+        d = DerivedValue(
+            target="bauer.visceral", value="present", reason=f"metastases: {', '.join(visceral)}"
+        )
+        items.append((d, "present"))
+    if _BONE_PAIN in present:
+        d = DerivedValue(target="context.bone_pain", value="yes", reason="finding: Bone pain")
+        context.append((d, True))
+
+    lab = _katagiri_lab(case)
+    if lab is not None:
+        d = DerivedValue(
+            target="katagiri.lab",
+            value=lab[0],
+            reason=lab[1],
+            source="DOI:10.1002/cam4.292",
+        )
+        items.append((d, lab[0]))
+    bone_context = case.bone.context if case.bone else None
+    if bone_context is not None and bone_context.ecog is not None:
+        d = DerivedValue(
+            target="katagiri.ecog", value=str(bone_context.ecog), reason="ECOG entered"
+        )
+        items.append((d, bone_context.ecog))
+    if bone_context is not None and bone_context.prior_therapies is not None:
+        chemo = "yes" if set(bone_context.prior_therapies) & _CHEMOTHERAPY else "no"
+        d = DerivedValue(target="katagiri.chemo", value=chemo, reason="prior therapies entered")
+        items.append((d, chemo))
+
+    for key, field, label in (
+        ("egfr", "egfr_ml_min", "eGFR"),
+        ("haemoglobin", "haemoglobin_g_dl", "haemoglobin"),
+        ("leukocytes", "leukocytes_10e9_l", "leucocytes"),
+        ("platelets", "platelets_10e9_l", "platelets"),
+    ):
+        m = _lab(case, key)
+        if m is not None:
+            d = DerivedValue(
+                target=f"context.{field}", value=f"{m.value:g} {m.unit}", reason=f"measured {label}"
+            )
+            context.append((d, m.value))
+    calcium = _lab(case, "calcium")
+    if calcium is not None and calcium.interpretation != "unknown":
+        d = DerivedValue(
+            target="context.calcium", value=calcium.interpretation, reason="measured calcium"
+        )
+        context.append((d, calcium.interpretation))
+    elif {"HP:0003072", "HP:0002901"} <= case.excluded_ids():
+        d = DerivedValue(
+            target="context.calcium",
+            value="normal",
+            reason="hypercalcaemia and hypocalcaemia both excluded",
+        )
+        context.append((d, "normal"))
+    elif "HP:0003072" in present:
+        d = DerivedValue(target="context.calcium", value="high", reason="finding: Hypercalcemia")
+        context.append((d, "high"))
+    return assess_bone(case.bone, items, context)

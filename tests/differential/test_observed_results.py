@@ -1,0 +1,50 @@
+"""Observed work-up results (a biopsy, a PET) count in the posterior with the test's numbers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from osteodx.case import parse_case_form
+from osteodx.differential import compiled_kb, explain, posterior, score
+from osteodx.differential._nexttests import observed
+
+
+def _case(results: dict[str, str]):
+    return parse_case_form(
+        {
+            "id": "c",
+            "age": 55,
+            "sex": "male",
+            "findings": ["Generalized osteosclerosis"],
+            "results": results,
+        },
+        "form.yaml",
+    )
+
+
+def test_negative_result_has_the_complement_of_the_declared_outcomes() -> None:
+    kb = compiled_kb()
+    test = next(t for t in kb.knowledge.tests if t.key == "dotatate_pet")
+    positive = observed(kb, "dotatate_pet", 0).probability
+    negative = observed(kb, "dotatate_pet", len(test.outcomes)).probability
+    np.testing.assert_allclose(positive + negative, 1.0, atol=1e-3)
+
+
+def test_an_sstr_avid_pet_favours_nen_and_a_negative_one_disfavours_it() -> None:
+    kb = compiled_kb()
+    nen = kb.keys.index("metastasis_nen")
+    base = posterior(score(_case({}), kb))[nen]
+    avid = posterior(score(_case({"dotatate_pet": "sstr_avid"}), kb))[nen]
+    negative = posterior(score(_case({"dotatate_pet": "negative"}), kb))[nen]
+    assert negative < base < avid
+
+
+@pytest.mark.parametrize("outcome", ["sstr_avid", "negative"])
+def test_the_explanation_itemises_the_result_and_adds_up(outcome: str) -> None:
+    kb = compiled_kb()
+    diff = explain(_case({"dotatate_pet": outcome}), kb)
+    for d in diff.diagnoses[:5]:
+        (item,) = [c for c in d.contributions if c.finding_id == "test:dotatate_pet"]
+        assert item.source and item.origin == "test"
+        assert d.log10_composite_lr == pytest.approx(sum(c.log10_lr for c in d.contributions))
