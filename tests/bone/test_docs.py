@@ -42,3 +42,13 @@ def test_readme_table_shows_every_worked_example_equal() -> None:
     table = worked_examples_markdown()
     assert "42 of 42 worked examples equal." in table
     assert "| NO |" not in table
+
+
+def test_readme_worked_example_table_is_what_the_engine_computes() -> None:
+    readme = (DOC.parents[1] / "README.md").read_text(encoding="utf-8")
+    start = readme.index("<!-- worked-examples:start -->\n") + len(
+        "<!-- worked-examples:start -->\n"
+    )
+    end = readme.index("<!-- worked-examples:end -->")
+    assert readme[start:end].strip() == worked_examples_markdown().strip()
+    assert "| no |" not in readme[start:end]
