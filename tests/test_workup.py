@@ -201,3 +201,12 @@ def test_cli_assess_json_carries_the_nen_and_bone_sections() -> None:
     assert data["nen"]["site_posterior"]["sites"][0]["probability"] > 0
     assert {s["score"] for s in data["bone"]["scores"]} >= {"mirels", "sins", "katagiri"}
     assert data["bone"]["treatments"]["prescribes"] is False
+
+
+def test_similar_published_patients_are_matched_on_the_pathology_too(tmp_path: Path) -> None:
+    case = read_case(EXAMPLES / "founding-case-biopsy.yaml")
+    a = assess(case, similar=10, db=f"sqlite:///{tmp_path / 'library.db'}")
+    assert a.similar_patients, a.similar_patients_note
+    fields = {c.field for p in a.similar_patients for c in p.matched}
+    assert "histology" in fields
+    assert any(f.startswith("ihc:") or f.startswith("grade") for f in fields)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from importlib import metadata
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -13,6 +13,9 @@ from osteodx._workup import bone_section, nen_section
 from osteodx.assessment import Assessment, FeatureComparison, SimilarPatient
 from osteodx.case import Case
 from osteodx.differential import compiled_kb, explain, next_tests, posterior, scope, score
+
+if TYPE_CHECKING:
+    from osteodx.nen import NenWorkup
 
 __all__ = ["assess", "rank", "ranking_line"]
 
@@ -24,15 +27,33 @@ def _version() -> str:
         return "0+unknown"
 
 
+def _pathology_profile(nen: NenWorkup | None) -> dict[str, Any]:
+    """The pathology of the case in the case library's vocabulary (unknown names left out)."""
+    if nen is None:
+        return {}
+    from osteodx.literature._config import vocabularies
+
+    v = vocabularies()
+    c = nen.classification
+    p = nen.pathology
+    out: dict[str, Any] = {"histology": c.family, "grade": c.grade, "ki67_percent": p.ki67_percent}
+    ihc = {name: status for name, status in p.markers if status != "not_done"}
+    out["ihc"] = {n: s for n, s in ihc.items() if v["ihc"].canonical(n) is not None}
+    if p.site not in ("unknown", "other"):
+        out["primary_site"] = p.site
+    return out
+
+
 def _similar_patients(
-    case: Case, top: int, db: str | None
+    case: Case, top: int, db: str | None, nen: NenWorkup | None = None
 ) -> tuple[tuple[SimilarPatient, ...], str]:
     from osteodx.literature import LibraryError, open_library, profile_from_case, similar_cases
 
     try:
         library = open_library(db)
         try:
-            matches = similar_cases(library, profile_from_case(case), top=top)
+            profile = profile_from_case(case, **_pathology_profile(nen))
+            matches = similar_cases(library, profile, top=top)
         finally:
             library.close()
     except LibraryError as exc:
@@ -65,8 +86,8 @@ def assess(case: Case, tests: int = 8, similar: int = 0, db: str | None = None) 
     index = {key: k for k, key in enumerate(kb.keys)}
     for d in differential.diagnoses:
         post[index[d.key]] = d.posttest
-    patients, note = _similar_patients(case, similar, db) if similar > 0 else ((), "")
     nen = nen_section(case)
+    patients, note = _similar_patients(case, similar, db, nen) if similar > 0 else ((), "")
     return Assessment(
         case=case,
         similar_patients=patients,
