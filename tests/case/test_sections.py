@@ -210,3 +210,59 @@ def test_founding_case_biopsy_examples_agree() -> None:
         )
     assert set(from_form.pathology.metastases) == set(from_packet.pathology.metastases)
     assert json.loads((EXAMPLES / "founding-case-biopsy.json").read_text())["biosamples"]
+
+
+def _fhir_with_pathology(conclusion: str) -> dict[str, Any]:
+    bundle = json.loads((EXAMPLES / "founding-case.fhir.json").read_text())
+    patient = bundle["entry"][0]["fullUrl"]
+
+    def obs(n: int, code: dict[str, Any], **value: Any) -> dict[str, Any]:
+        resource = {"resourceType": "Observation", "id": f"path-{n}", "status": "final"}
+        resource.update(code=code, subject={"reference": patient}, **value)
+        return {
+            "fullUrl": f"urn:uuid:5f0c1e2a-0000-4000-8000-0000000009{n:02d}",
+            "resource": resource,
+        }
+
+    ki67 = {"coding": [{"system": "http://loinc.org", "code": "29593-1"}]}
+    bundle["entry"] += [
+        obs(
+            1,
+            ki67,
+            valueQuantity={
+                "value": 10,
+                "unit": "%",
+                "system": "http://unitsofmeasure.org",
+                "code": "%",
+            },
+        ),
+        obs(2, {"text": "Synaptophysin"}, valueCodeableConcept={"text": "positive"}),
+        obs(3, {"text": "TTF-1"}, valueString="negative"),
+    ]
+    report = next(e for e in bundle["entry"] if e["resource"]["resourceType"] == "DiagnosticReport")
+    report["resource"]["conclusion"] = conclusion
+    return bundle
+
+
+def test_fhir_pathology_observations_give_the_pathology_report() -> None:
+    from osteodx.case import parse_fhir_bundle
+
+    bundle = _fhir_with_pathology(
+        "Iliac crest: metastatic well differentiated neuroendocrine tumour."
+    )
+    case = parse_fhir_bundle(bundle, "bundle.json")
+    assert case.pathology is not None
+    p = case.pathology.pathology
+    assert (p.ki67_percent, p.differentiation) == (10, "well")
+    assert dict(p.markers) == {"synaptophysin": "pos", "ttf1": "neg"}
+    assert [r.test for r in case.test_results] == ["bone_biopsy_ihc"]
+
+
+def test_fhir_ki67_without_a_number_is_refused_with_the_fix() -> None:
+    from osteodx.case import parse_fhir_bundle
+
+    bundle = _fhir_with_pathology("Metastatic neuroendocrine tumour.")
+    bundle["entry"][-3]["resource"].pop("valueQuantity")
+    with pytest.raises(CaseInputError) as info:
+        parse_fhir_bundle(bundle, "bundle.json")
+    assert "Ki-67" in info.value.issues[0].message

@@ -64,6 +64,8 @@ __all__ = [
 
 HPO_SYSTEM = "http://purl.obolibrary.org/obo/hp.owl"
 LOINC_SYSTEM = "http://loinc.org"
+# Cells.Ki-67 nuclear Ag/cells in Tissue by Immune stain (a percentage).
+KI67_LOINC = "29593-1"
 SNOMED_SYSTEM = "http://snomed.info/sct"
 UCUM_SYSTEM = "http://unitsofmeasure.org"
 V3_INTERPRETATION_SYSTEM = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
@@ -595,6 +597,9 @@ class _Reader:
             if resource.id:
                 self.by_reference[f"{resource.get_resource_type()}/{resource.id}"] = resource
         self.texts: list[str] = []
+        # Pathology observations (Ki-67, IHC results, histology) gathered into one report.
+        self.pathology: dict[str, Any] = {}
+        self.pathology_loc = ""
 
     def read(self) -> None:
         b = self.b
@@ -641,6 +646,10 @@ class _Reader:
             )
         if self.texts:
             b.description = " ".join(self.texts)
+        if self.pathology:
+            from osteodx.case._sections import read_fhir_pathology
+
+            read_fhir_pathology(b, self.pathology, " ".join(self.texts), self.pathology_loc)
 
     # --- Patient --------------------------------------------------------------------------
     def _patient(self, patient: Any, loc: str) -> None:
@@ -731,6 +740,8 @@ class _Reader:
                 self._notes(obs, loc)
                 return
         loinc_codes = [c for c in codes if _is_system(c, LOINC_SYSTEM) and c.code]
+        if self._pathology_observation(obs, codes, loc):
+            return
         for code in loinc_codes:
             lab = b.ctx.labs.by_loinc(code.code)
             if lab is not None:
@@ -778,6 +789,40 @@ class _Reader:
             "code the finding in HPO for an exact reading",
         )
         self._notes(obs, loc)
+
+    def _pathology_observation(self, obs: Any, codes: list[_Code], loc: str) -> bool:
+        """Ki-67 (LOINC 29593-1, %) and IHC results named by a known marker, for the report."""
+        if any(_is_system(c, LOINC_SYSTEM) and c.code == KI67_LOINC for c in codes):
+            value = _number(obs.valueQuantity.value) if obs.valueQuantity is not None else None
+            if value is None:
+                self.b.error(
+                    f"{loc}.valueQuantity",
+                    "a Ki-67 Observation without a number",
+                    "give the Ki-67 index as valueQuantity in % (UCUM '%')",
+                )
+                return True
+            self.pathology["ki67"] = value
+            self.pathology_loc = self.pathology_loc or loc
+            return True
+        names = [c.display or "" for c in codes] + [_text_of(obs.code)]
+        from osteodx.nen import canonical_marker
+
+        marker = next((n for n in names if n and canonical_marker(n) is not None), None)
+        if marker is None:
+            return False
+        result = (obs.valueString or _text_of(obs.valueCodeableConcept) or "").strip().lower()
+        words = {"positive": "pos", "pos": "pos", "negative": "neg", "neg": "neg", "focal": "focal"}
+        status = words.get(result.split()[0]) if result else None
+        if status is None:
+            self.b.warn(
+                f"{loc}.value",
+                f"IHC result of {marker} not read (expected positive, negative or focal)",
+                "give valueCodeableConcept.text or valueString as positive, negative or focal",
+            )
+            return True
+        self.pathology.setdefault("markers", {})[marker] = status
+        self.pathology_loc = self.pathology_loc or loc
+        return True
 
     def _age_observation(self, obs: Any, loc: str) -> None:
         """The age osteodx itself writes when it knows no birth date (UCUM a, mo, wk or d)."""

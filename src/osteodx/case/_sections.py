@@ -196,6 +196,16 @@ def read_results_section(b: CaseBuilder, data: object, loc: str = "results") -> 
         add_test_result(b, str(key), value, f"{loc}.{key}")
 
 
+def read_fhir_pathology(b: CaseBuilder, fields: dict[str, Any], text: str, loc: str) -> None:
+    """A report from FHIR pathology Observations (Ki-67, IHC); the differentiation comes from
+    the Bundle's texts (DiagnosticReport conclusions, Condition texts) when they name a NEN."""
+    merged = dict(fields)
+    merged.update(
+        {k: v for k, v in _differentiation(text).items() if k in ("differentiation", "morphology")}
+    )
+    _set_pathology(b, merged, loc, (), None, strict=False)
+
+
 # --- phenopacket biosamples ----------------------------------------------------------------------
 
 # LOINC 29593-1: Cells.Ki-67 nuclear Ag/cells in Tissue by Immune stain (unit %).
