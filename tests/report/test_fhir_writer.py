@@ -145,3 +145,42 @@ def test_written_bundle_reads_back_into_the_same_case(name, request) -> None:
     assert again.warnings == ()
     ranked = [(d.key, round(d.posttest, 9)) for d in osteodx.assess(again).differential.diagnoses]
     assert ranked == [(d.key, round(d.posttest, 9)) for d in assessment.differential.diagnoses]
+
+
+def test_nen_classification_and_scores_are_written_and_not_read_back() -> None:
+    from pathlib import Path
+
+    from fhir.resources.R4B.bundle import Bundle
+
+    from osteodx import assess, read_case
+    from osteodx.case import parse_fhir_bundle
+    from osteodx.report import assessment_to_fhir
+
+    examples = Path(__file__).resolve().parents[2] / "examples"
+    bundle = assessment_to_fhir(assess(read_case(examples / "founding-case-biopsy.yaml")))
+    Bundle.model_validate(bundle)
+    sections = {
+        coding["code"]: e["resource"]
+        for e in bundle["entry"]
+        for coding in e["resource"].get("code", {}).get("coding", [])
+        if coding.get("system") == "urn:osteodx:section"
+    }
+    assert sections["nen-classification"]["valueString"] == "NET G2"
+    assert sections["score-tomita"]["valueString"].startswith("cannot compute: needs")
+    report = next(
+        e["resource"]
+        for e in bundle["entry"]
+        if e["resource"]["resourceType"] == "DiagnosticReport"
+    )
+    refs = {r["reference"] for r in report["result"]}
+    section_urls = {
+        e["fullUrl"]
+        for e in bundle["entry"]
+        if any(
+            c.get("system") == "urn:osteodx:section"
+            for c in e["resource"].get("code", {}).get("coding", [])
+        )
+    }
+    assert len(section_urls) == 7 and section_urls <= refs
+    again = parse_fhir_bundle(bundle, "out.json")
+    assert again.pathology is None  # outputs are never read back as inputs

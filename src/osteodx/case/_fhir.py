@@ -76,6 +76,8 @@ OSTEODX_CASE_SYSTEM = "urn:osteodx:case"
 OSTEODX_FINDING_SYSTEM = "urn:osteodx:finding"
 OSTEODX_CONDITION_SYSTEM = "urn:osteodx:condition"
 OSTEODX_OBSERVATION_SYSTEM = "urn:osteodx:observation"
+# The NEN classification and bone scores of an osteodx assessment (outputs, never read back).
+OSTEODX_SECTION_SYSTEM = "urn:osteodx:section"
 AGE_CODE = "age-at-assessment"
 ASSESSMENT_CODE = "differential-diagnosis"
 
@@ -705,7 +707,7 @@ class _Reader:
         concept = getattr(resource, "code", None)
         for coding in (concept.coding or ()) if concept is not None else ():
             system = (coding.system or "").strip()
-            if system == OSTEODX_CONDITION_SYSTEM:
+            if system in (OSTEODX_CONDITION_SYSTEM, OSTEODX_SECTION_SYSTEM):
                 return True
             if system == OSTEODX_OBSERVATION_SYSTEM and coding.code == ASSESSMENT_CODE:
                 return True

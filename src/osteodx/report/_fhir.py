@@ -37,6 +37,7 @@ from osteodx.case._fhir import (
     OSTEODX_CONDITION_SYSTEM,
     OSTEODX_FINDING_SYSTEM,
     OSTEODX_OBSERVATION_SYSTEM,
+    OSTEODX_SECTION_SYSTEM,
     UCUM_SYSTEM,
     V3_INTERPRETATION_SYSTEM,
 )
@@ -259,6 +260,66 @@ class _Writer:
         self._add(url, resource)
         return url
 
+    def _section(self, code: str, display: str, value: dict[str, Any], notes: list[str]) -> str:
+        url = self._url("Section", code)
+        self._add(
+            url,
+            {
+                "resourceType": "Observation",
+                "status": "preliminary",
+                "code": {
+                    "coding": [
+                        {"system": OSTEODX_SECTION_SYSTEM, "code": code, "display": display}
+                    ],
+                    "text": display,
+                },
+                "subject": {"reference": self.patient_ref},
+                "effectiveDateTime": self.a.created,
+                "issued": self.a.created,
+                "device": {"reference": self.device_ref},
+                **value,
+                "note": [{"text": text} for text in notes if text],
+            },
+        )
+        return url
+
+    def _sections(self) -> list[str]:
+        """The NEN classification, site of origin and bone scores as Observations."""
+        refs: list[str] = []
+        nen = self.a.nen
+        if nen is not None:
+            c = nen.classification
+            notes = [f"rule: {c.rule} (source {c.source})", c.convention or ""]
+            if nen.site_posterior is not None:
+                notes.append(
+                    "site of origin: "
+                    + "; ".join(
+                        f"{s.site} {_pct(s.probability)}" for s in nen.site_posterior.sites[:5]
+                    )
+                )
+            refs.append(
+                self._section(
+                    "nen-classification",
+                    "WHO classification of the neuroendocrine neoplasm",
+                    {"valueString": c.category},
+                    notes,
+                )
+            )
+        bone = self.a.bone
+        if bone is not None:
+            for r in bone.scores:
+                if r.total is not None and r.category is not None:
+                    value: dict[str, Any] = {
+                        "valueInteger": r.total,
+                        "interpretation": [{"text": r.category.label}],
+                    }
+                    notes = [r.category.interpretation, f"source {r.source}"]
+                else:
+                    value = {"valueString": f"cannot compute: needs {', '.join(r.missing)}"}
+                    notes = [f"range {r.total_range[0]}-{r.total_range[1]}", f"source {r.source}"]
+                refs.append(self._section(f"score-{r.score}", r.name, value, notes))
+        return refs
+
     def _next_tests(self, report_ref: str) -> None:
         for n, t in enumerate(self.a.next_tests):
             outcomes = sorted(t.outcomes, key=lambda o: -o.probability)[:3]
@@ -343,6 +404,7 @@ class _Writer:
         self._device()
         report_ref = self._url("DiagnosticReport", 0)
         results = [self._diagnosis(d) for d in self.a.differential.diagnoses]
+        results += self._sections()
         self._add(
             report_ref,
             {
