@@ -123,6 +123,24 @@ def calibration(
     return float(np.mean(briers)), table
 
 
+CaseRow = tuple[str, str, int, float, str, float]
+
+
+def per_case(lines: list[dict], answers: dict[str, str]) -> list[CaseRow]:
+    """Case, answer, rank of the answer, its probability, the top key and its probability."""
+    rows = []
+    for line in lines:
+        truth = answers.get(line["case_id"])
+        if truth is None:
+            continue
+        keys = [item["key"] for item in line["ranking"]]
+        rank = keys.index(truth) + 1 if truth in keys else 0
+        p_truth = next((i["probability"] for i in line["ranking"] if i["key"] == truth), 0.0)
+        top = line["ranking"][0]
+        rows.append((line["case_id"], truth, rank, p_truth, top["key"], top["probability"]))
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--bench", type=Path, default=DEFAULT_BENCH)
@@ -153,6 +171,12 @@ def main(argv: list[str] | None = None) -> int:
         print("|---|---|---|---|")
         for band, n, conf, acc in reliability:
             print(f"| {band} | {n} | {conf:.2f} | {acc:.2f} |" if n else f"| {band} | 0 | - | - |")
+        print()
+        print("Per case (rank and probability of the published diagnosis; the top-ranked key):\n")
+        print("| case | answer | rank | P(answer) | top-1 | P(top-1) |")
+        print("|---|---|---|---|---|---|")
+        for case_id, truth, rank, p_truth, top_key, p_top in per_case(ours, answers):
+            print(f"| {case_id} | {truth} | {rank} | {p_truth:.3f} | {top_key} | {p_top:.3f} |")
         print()
         if not args.no_peer:
             peer, peer_time = run_peer(case_files)
