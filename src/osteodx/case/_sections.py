@@ -125,6 +125,24 @@ def read_pathology_section(b: CaseBuilder, data: object, loc: str = "pathology")
         )
         return
     fields = dict(data)
+    for key in ("markers", "ihc"):
+        if fields.get(key) is not None and not isinstance(fields[key], Mapping):
+            b.error(
+                f"{loc}.{key}",
+                "must map marker names to results",
+                "write e.g. 'markers: {synaptophysin: pos, TTF-1: neg}'",
+            )
+            return
+    components = fields.get("components")
+    if components is not None and not (
+        isinstance(components, list) and all(isinstance(c, Mapping) for c in components)
+    ):
+        b.error(
+            f"{loc}.components",
+            "must be a list of components",
+            "write e.g. 'components: [{kind: neuroendocrine, percent: 60}, ...]'",
+        )
+        return
     metastases = _metastases(b, fields.pop("metastases", []) or [], f"{loc}.metastases")
     reported = fields.pop("reported_grade", None)
     _set_pathology(b, fields, loc, metastases, None if reported is None else str(reported), True)
@@ -219,6 +237,14 @@ _STATUS = {"positive": "pos", "pos": "pos", "+": "pos", "negative": "neg", "neg"
 _GRADE = re.compile(r"\b(?:who\s+)?(?:grade\s*|g)([123])\b", re.IGNORECASE)
 
 
+def _mapping(node: object) -> Mapping[str, Any]:
+    return node if isinstance(node, Mapping) else {}
+
+
+def _items(node: object) -> list[Any]:
+    return node if isinstance(node, list) else []
+
+
 def _label(node: object) -> str:
     if isinstance(node, Mapping):
         return str(node.get("label") or node.get("id") or "")
@@ -251,7 +277,7 @@ def _biosample_fields(b: CaseBuilder, sample: Mapping[str, Any], loc: str) -> di
     diagnosis = _label(sample.get("histologicalDiagnosis"))
     fields.update(_differentiation(diagnosis))
     markers: dict[str, str] = {}
-    for i, node in enumerate(sample.get("diagnosticMarkers") or []):
+    for i, node in enumerate(_items(sample.get("diagnosticMarkers"))):
         m = _MARKER_RESULT.match(_label(node).strip())
         if m is None:
             continue
@@ -261,13 +287,10 @@ def _biosample_fields(b: CaseBuilder, sample: Mapping[str, Any], loc: str) -> di
             b.warn(f"{loc}.diagnosticMarkers[{i}]", f"marker {name!r} not known; ignored", "")
             continue
         markers[name] = status
-    for i, node in enumerate(sample.get("measurements") or []):
-        if not isinstance(node, Mapping):
-            continue
-        assay = node.get("assay") if isinstance(node.get("assay"), Mapping) else {}
-        assert isinstance(assay, Mapping)
+    for i, node in enumerate(_items(sample.get("measurements"))):
+        assay = _mapping(_mapping(node).get("assay"))
         code, name = str(assay.get("id", "")), str(assay.get("label", "")).lower()
-        value = (node.get("value") or {}).get("quantity", {}).get("value")
+        value = _mapping(_mapping(_mapping(node).get("value")).get("quantity")).get("value")
         if not isinstance(value, int | float) or isinstance(value, bool):
             continue
         where = f"{loc}.measurements[{i}]"
