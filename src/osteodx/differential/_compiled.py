@@ -145,6 +145,22 @@ class CompiledKB:
         term_ancestors = tuple(sorted(self.hpo.ancestors(term) & self._annotated)) if is_hpo else ()
         terms_below = tuple(sorted(self._annotated_below.get(term, ())))
         unlisted = self.unlisted_frequency(term)
+        # A background declared in unlisted.yaml is explained with its own source.
+        entry = self.knowledge.unlisted.get(term)
+        background = (
+            ConditionFinding(
+                finding=term,
+                label=entry.label,
+                frequency=entry.frequency,
+                source=entry.source,
+                via=entry.via,
+                estimate=entry.estimate,
+                basis=entry.basis,
+                unverified=entry.unverified,
+            )
+            if entry is not None
+            else None
+        )
         probs = np.empty(self.K)
         matches: list[MatchType] = []
         matched: list[ConditionFinding | None] = []
@@ -152,6 +168,7 @@ class CompiledKB:
             p, kind, which = self._match(term, present, ann, term_ancestors, terms_below, band)
             if kind == "unlisted":
                 p = unlisted if present else 1 - unlisted
+                which = background
             probs[k] = p
             matches.append(kind)
             matched.append(which)
