@@ -10,19 +10,33 @@ import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
+import orjson
 from fastapi import Body, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from pydantic import TypeAdapter
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from osteodx._api import assess
-from osteodx.api._forms import WebForm, errors_by_field
+from osteodx.api._clinical import clinical_router
+from osteodx.api._forms import WebForm, errors_by_field, form_sections
+from osteodx.api._library import LibraryHolder
+from osteodx.api._problems import (
+    PROBLEM_RESPONSES,
+    Problem,
+    case_problem,
+    problem,
+    validation_items,
+)
 from osteodx.api._security import HardeningMiddleware
+from osteodx.api._summary import AssessmentSummary, summarise
+from osteodx.assessment import _adapter as assessment_adapter
 from osteodx.assessment import assessment_to_json
 from osteodx.case import CaseInputError, default_context, parse_case_form, parse_document
 from osteodx.differential import compiled_kb
@@ -39,7 +53,7 @@ log = logging.getLogger("osteodx.api")
 class ApiSettings:
     token: str | None = None
     max_body_bytes: int = 1_000_000
-    similar: int = 5
+    similar: int = 5  # similar published patients on the web results page
     db: str | None = None
 
     @classmethod
@@ -52,32 +66,30 @@ class ApiSettings:
         )
 
 
-def _problem(status: int, title: str, detail: str, **extra: Any) -> JSONResponse:
-    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
-    return JSONResponse(body, status_code=status, media_type="application/problem+json")
-
-
-def _case_problem(exc: CaseInputError) -> JSONResponse:
-    errors = [{"loc": i.loc, "message": i.message, "fix": i.fix} for i in exc.errors]
-    first = exc.errors[0] if exc.errors else None
-    detail = f"{first.loc}: {first.message}; {first.fix}" if first else "the case could not be read"
-    return _problem(422, "The case could not be read", detail, errors=errors)
+def _version() -> str:
+    try:
+        return metadata.version("osteodx")
+    except metadata.PackageNotFoundError:  # pragma: no cover - running from a source tree
+        return "0+unknown"
 
 
 def create_app(settings: ApiSettings | None = None) -> FastAPI:
     settings = settings or ApiSettings.from_environment()
+    library = LibraryHolder(settings.db)
+    version = _version()
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         compiled_kb()  # knowledge base and ontology: once per process, never per request
         default_context()
         yield
+        library.close()
 
     app = FastAPI(
         title="osteodx",
         version="1",
-        summary="Explained differential diagnosis of osteosclerosis (decision support, not a "
-        "medical device).",
+        summary="Explained differential diagnosis of osteosclerosis and work-up of metastatic "
+        "neuroendocrine neoplasms (decision support, not a medical device).",
         lifespan=lifespan,
         docs_url="/docs",
         openapi_url="/openapi.json",
@@ -87,42 +99,121 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     templates = Jinja2Templates(directory=HERE / "templates")
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [
-            {"loc": ".".join(str(p) for p in e.get("loc", ())), "message": e.get("msg", "")}
-            for e in exc.errors()
-        ]
-        detail = f"{errors[0]['loc']}: {errors[0]['message']}" if errors else "invalid request"
-        return _problem(422, "Invalid request", detail, errors=errors)
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
+        route = request.scope.get("route")
+        body_field = getattr(route, "body_field", None)
+        field_info = getattr(body_field, "field_info", None)
+        body_model = getattr(field_info, "annotation", None)
+        errors = validation_items(exc.errors(), body_model)
+        first = errors[0] if errors else None
+        detail = (
+            f"{first['loc']}: {first['message']}" + (f"; {first['fix']}" if "fix" in first else "")
+            if first
+            else "invalid request"
+        )
+        return problem(422, "Invalid request", detail, errors=errors)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return _problem(exc.status_code, str(exc.detail), str(exc.detail))
+    async def _http(_: Request, exc: StarletteHTTPException) -> Response:
+        return problem(exc.status_code, str(exc.detail), str(exc.detail))
 
     @app.exception_handler(Exception)
     async def _internal(_: Request, exc: Exception) -> JSONResponse:
         log.error("internal error: %s", type(exc).__name__)  # never the message: it may hold data
-        return _problem(500, "Internal error", "the server failed; no details are given out")
+        return JSONResponse(
+            Problem(
+                title="Internal error",
+                status=500,
+                detail="the server failed; no details are given out",
+            ).model_dump(exclude_none=True),
+            status_code=500,
+            media_type="application/problem+json",
+        )
 
     # --- REST API ---------------------------------------------------------------------------
-    @app.post("/api/v1/assess", tags=["assess"])
+    @app.post(
+        "/api/v1/assess",
+        tags=["assess"],
+        response_model=None,
+        responses={
+            200: {
+                "description": "detail=full: the whole explained assessment (every finding's "
+                "contribution to every diagnosis, about 230 kB for a typical case); "
+                "detail=summary: the ranking with the main reasons for the best diagnoses "
+                "(a few kB).",
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "oneOf": [
+                                {"$ref": "#/components/schemas/Assessment"},
+                                {"$ref": "#/components/schemas/AssessmentSummary"},
+                            ]
+                        }
+                    }
+                },
+            },
+            **PROBLEM_RESPONSES,
+        },
+    )
     async def api_assess(
         document: Annotated[
-            dict[str, Any], Body(description="A GA4GH phenopacket or a case form.")
+            dict[str, Any],
+            Body(description="A GA4GH phenopacket, a FHIR R4 Bundle or a case form."),
         ],
-        similar: Annotated[int, Query(ge=0, le=50)] = 0,
-        tests: Annotated[int, Query(ge=0, le=30)] = 8,
+        detail: Annotated[
+            Literal["full", "summary"],
+            Query(
+                description="'full' (default): the whole explained assessment. 'summary': "
+                "every diagnosis ranked with its probability and, for the best `top`, the "
+                "main `reasons` for and against with their sources; next tests only when "
+                "`tests` is given. The fast path for high request rates."
+            ),
+        ] = "full",
+        similar: Annotated[
+            int, Query(ge=0, le=50, description="Similar published patients (0 = no lookup).")
+        ] = 0,
+        tests: Annotated[
+            int | None,
+            Query(ge=0, le=30, description="Next tests (default 8 in full, 0 in summary)."),
+        ] = None,
+        top: Annotated[int, Query(ge=1, le=40, description="summary: diagnoses with reasons.")] = 5,
+        reasons: Annotated[
+            int, Query(ge=1, le=20, description="summary: reasons for and against each.")
+        ] = 3,
     ) -> Response:
-        """Assess one case: the explained differential, next tests and, optionally, similar
+        """Assess one case: the explained differential, next tests and, when asked, similar
         published patients."""
         try:
             case = parse_document(document, "request body")
         except CaseInputError as exc:
-            return _case_problem(exc)
-        result = assess(case, tests=tests, similar=similar, db=settings.db)
-        return Response(assessment_to_json(result, indent=None), media_type="application/json")
+            return case_problem(exc)
+        if detail == "full":
+            n_tests = 8 if tests is None else tests
+            result = assess(case, tests=n_tests, similar=similar, db=settings.db)
+            return Response(assessment_to_json(result, indent=None), media_type="application/json")
+        kb = compiled_kb()
+        body = summarise(
+            case,
+            kb,
+            top=top,
+            reasons=reasons,
+            tests=tests or 0,
+            versions=(kb.knowledge.version, kb.hpo.version, version),
+        )
+        if similar > 0:
+            from osteodx.literature import LibraryError
 
-    @app.get("/api/v1/hpo/search", tags=["hpo"])
+            try:
+                matches = library.similar(case, similar)
+                body["similar_patients"] = [
+                    {"case_id": m.case_id, "citation": m.citation, "similarity": m.similarity}
+                    for m in matches
+                ]
+            except LibraryError as exc:
+                body["similar_patients_note"] = f"case library unavailable: {exc.message}"
+        return Response(orjson.dumps(body), media_type="application/json")
+
+    @app.get("/api/v1/hpo/search", tags=["hpo"], responses=PROBLEM_RESPONSES)
     async def hpo_search(
         q: Annotated[str, Query(min_length=2, max_length=100)],
         limit: Annotated[int, Query(ge=1, le=50)] = 15,
@@ -135,12 +226,38 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         kb = compiled_kb()
         return {"status": "ok", "knowledge_base": kb.knowledge.version, "hpo": kb.hpo.version}
 
+    app.include_router(clinical_router(library))
+
+    def openapi() -> dict[str, Any]:
+        """FastAPI's schema plus the two response shapes of /api/v1/assess."""
+        if app.openapi_schema is None:
+            schema = FastAPI.openapi(app)
+            _, defs = TypeAdapter.json_schemas(
+                [
+                    ("full", "serialization", assessment_adapter()),
+                    ("summary", "serialization", TypeAdapter(AssessmentSummary)),
+                ],
+                ref_template="#/components/schemas/{model}",
+            )
+            known = schema.setdefault("components", {}).setdefault("schemas", {})
+            for name, definition in defs.get("$defs", {}).items():
+                known.setdefault(name, definition)
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
     # --- web page ---------------------------------------------------------------------------
+    sections = form_sections()
+
     def _form_page(
         request: Request, form: WebForm, errors: dict[str, str], status: int = 200
     ) -> HTMLResponse:
         return templates.TemplateResponse(
-            request, "form.html", {"form": form, "errors": errors}, status_code=status
+            request,
+            "form.html",
+            {"form": form, "errors": errors, "sections": sections},
+            status_code=status,
         )
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)

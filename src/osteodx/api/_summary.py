@@ -1,0 +1,238 @@
+"""The light response of ``POST /api/v1/assess?detail=summary``: the ranking with top reasons.
+
+The full assessment itemises every finding for every one of the 33 diagnoses (about 230 kB of
+JSON, and most of the time of a request). The summary ranks all diagnoses with the engine's own
+``score``/``posterior`` and itemises only the best ``top`` diagnoses, from the same cached
+per-term likelihood vectors (the engine's own rows) and the same formula as
+:func:`osteodx.differential.explain` (``log10 LR = tempering * log10(P(observation | k) /
+P(observation))``, small "not mentioned" contributions summed into one line).
+``tests/api/test_summary.py`` holds the two together.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict
+
+from osteodx.assessment import DISCLAIMER
+from osteodx.case import Case
+from osteodx.differential import CompiledKB, next_tests, posterior, scope, score
+
+# The engine's own rows (case findings, unmentioned gates, reported test results), so that the
+# summary itemises exactly what ``score`` sums.
+from osteodx.differential._engine import QUIET_LOG10_LR, _results, _rows
+
+__all__ = ["AssessmentSummary", "summarise"]
+
+REASON_THRESHOLD = 0.01  # as in DiagnosisResult.reasons_for / reasons_against
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class RankedDiagnosis(_Out):
+    key: str
+    name: str
+    probability: float
+
+
+class Reason(_Out):
+    """One finding's contribution to one diagnosis (log10 likelihood ratio) and its source."""
+
+    finding_id: str
+    label: str
+    present: bool
+    log10_lr: float
+    source: str | None
+    estimate: bool
+
+
+class TopDiagnosis(_Out):
+    rank: int
+    key: str
+    name: str
+    group: str
+    pretest: float
+    posttest: float
+    reasons_for: list[Reason]
+    reasons_against: list[Reason]
+
+
+class NextTest(_Out):
+    key: str
+    name: str
+    kind: str
+    expected_information_gain_bits: float
+    separates: list[str]
+    source: str
+
+
+class SimilarPatientSummary(_Out):
+    case_id: str
+    citation: str
+    similarity: float
+
+
+class AssessmentSummary(_Out):
+    """Ranking of every diagnosis, the best ``top`` with their main reasons for and against."""
+
+    detail: Literal["summary"]
+    case_id: str
+    in_scope: bool
+    scope_reason: str
+    ranking: list[RankedDiagnosis]
+    top: list[TopDiagnosis]
+    next_tests: list[NextTest]
+    similar_patients: list[SimilarPatientSummary]
+    similar_patients_note: str
+    knowledge_version: str
+    hpo_version: str
+    osteodx_version: str
+    disclaimer: str
+
+
+def _reasons(
+    rows: list[Any],
+    results: list[Any],
+    lrs: np.ndarray[Any, Any],
+    j: int,
+    k: int,
+    kb: CompiledKB,
+    limit: int,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Reasons for and against key ``k`` (column ``j`` of ``lrs``), ordered as ``explain`` does."""
+    settings = kb.knowledge.priors.settings
+    default_source = settings["unlisted_frequency"].source
+    silence_source = settings["gate_reporting_rate"].source
+    items: list[dict[str, Any]] = []
+    quiet, quiet_n = 0.0, 0
+    for r, row in enumerate(rows):
+        lr = float(lrs[r, j])
+        if row.finding is None:
+            if abs(lr) < QUIET_LOG10_LR:
+                quiet += lr
+                quiet_n += 1
+                continue
+            finding_id = row.gate_id or ""
+            label = kb.knowledge.finding_label(finding_id, kb.hpo)
+            present, source, estimate = False, silence_source, True
+        else:
+            matched = row.evidence.matched[k]
+            finding_id, label, present = row.finding.id, row.finding.label, row.finding.present
+            source = matched.source if matched else default_source
+            estimate = matched.estimate if matched else True
+        items.append(_reason(finding_id, label, present, lr, source, estimate))
+    for i, result in enumerate(results):
+        items.append(
+            _reason(
+                f"test:{result.test.key}",
+                f"{result.test.name}: {result.result}",
+                True,
+                float(lrs[len(rows) + i, j]),
+                result.sources[k],
+                result.estimates[k],
+            )
+        )
+    if quiet_n:
+        items.append(
+            _reason(
+                "OSX:not_mentioned",
+                f"{quiet_n} other exposures or history items not mentioned",
+                False,
+                quiet,
+                silence_source,
+                True,
+            )
+        )
+    items.sort(key=lambda c: -abs(c["log10_lr"]))
+    pro = [c for c in items if c["log10_lr"] > REASON_THRESHOLD]
+    con = [c for c in items if c["log10_lr"] < -REASON_THRESHOLD]
+    pro.sort(key=lambda c: -c["log10_lr"])
+    con.sort(key=lambda c: c["log10_lr"])
+    return pro[:limit], con[:limit]
+
+
+def _reason(
+    finding_id: str, label: str, present: bool, lr: float, source: str | None, estimate: bool
+) -> dict[str, Any]:
+    return {
+        "finding_id": finding_id,
+        "label": label,
+        "present": present,
+        "log10_lr": lr,
+        "source": source,
+        "estimate": estimate,
+    }
+
+
+def summarise(
+    case: Case,
+    kb: CompiledKB,
+    *,
+    top: int = 5,
+    reasons: int = 3,
+    tests: int = 0,
+    versions: tuple[str, str, str],
+) -> dict[str, Any]:
+    """The summary as a JSON-ready dict (shape: :class:`AssessmentSummary`)."""
+    post = posterior(score(case, kb))
+    order = np.argsort(-post, kind="stable")
+    rows = _rows(case, kb)
+    results = _results(case, kb)
+    prior = kb.prior_for(case.age_years, case.sex.value)
+    best = order[:top]
+    vectors = [row.evidence.probability for row in rows] + [r.probability for r in results]
+    if vectors:
+        p = np.stack(vectors)
+        background = p @ prior
+        lrs = kb.tempering * np.log10(p[:, best] / background[:, None])
+    else:
+        lrs = np.zeros((0, len(best)))
+    top_items = []
+    for j, k in enumerate(best):
+        condition = kb.knowledge.conditions[int(k)]
+        pro, con = _reasons(rows, results, lrs, j, int(k), kb, reasons)
+        top_items.append(
+            {
+                "rank": j + 1,
+                "key": condition.key,
+                "name": condition.name,
+                "group": condition.group,
+                "pretest": float(prior[k]),
+                "posttest": float(post[k]),
+                "reasons_for": pro,
+                "reasons_against": con,
+            }
+        )
+    in_scope, reason = scope(case, kb)
+    recommended = next_tests(case, post, kb, limit=tests) if tests > 0 else ()
+    return {
+        "detail": "summary",
+        "case_id": case.case_id,
+        "in_scope": in_scope,
+        "scope_reason": reason,
+        "ranking": [
+            {"key": kb.keys[k], "name": kb.names[k], "probability": float(post[k])} for k in order
+        ],
+        "top": top_items,
+        "next_tests": [
+            {
+                "key": t.key,
+                "name": t.name,
+                "kind": t.kind,
+                "expected_information_gain_bits": t.expected_information_gain_bits,
+                "separates": list(t.separates),
+                "source": t.source,
+            }
+            for t in recommended
+        ],
+        "similar_patients": [],
+        "similar_patients_note": "",
+        "knowledge_version": versions[0],
+        "hpo_version": versions[1],
+        "osteodx_version": versions[2],
+        "disclaimer": DISCLAIMER,
+    }
