@@ -126,3 +126,48 @@ def test_error_is_shown_next_to_the_field(page, server: str) -> None:
         "Patchy osteosclerosis"
     )
     page.screenshot(path=str(ARTIFACTS / "form-error.png"), full_page=True)
+
+
+def test_pathology_and_bone_sections_by_keyboard(page, server: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.goto(server + "/")
+    page.get_by_label("Case id").fill("founding-case-biopsy")
+    page.get_by_label("Age").fill("30")
+    page.get_by_label("Present (one HPO id or exact label per line)").fill(
+        "Patchy osteosclerosis\nLow back pain\nHP:4000189"
+    )
+    # The optional sections are closed; open them from the keyboard.
+    ki67 = page.get_by_label("Ki-67 index (%)")
+    assert not ki67.is_visible()
+    page.locator("#pathology-section > summary").focus()
+    page.keyboard.press("Enter")
+    assert ki67.is_visible()
+    ki67.fill("10")
+    page.get_by_label("Synaptophysin").select_option("pos")
+    page.get_by_label("Chromogranin A").focus()
+    page.keyboard.press("ArrowDown")  # 'not given' -> 'positive'
+    assert page.get_by_label("Chromogranin A").input_value() == "pos"
+    page.locator("#bone-section > summary").focus()
+    page.keyboard.press("Enter")
+    page.get_by_label("SSTR uptake (Krenning score)").select_option("3")
+    page.screenshot(path=str(ARTIFACTS / "form-pathology.png"), full_page=True)
+    page.get_by_role("button", name="Assess").click()
+    page.wait_for_selector("text=Differential diagnosis")
+    assert page.get_by_text("NET G2").first.is_visible()
+    page.screenshot(path=str(ARTIFACTS / "result-pathology.png"), full_page=True)
+
+
+def test_section_error_is_shown_next_to_the_field(page, server: str) -> None:
+    page.goto(server + "/")
+    page.get_by_label("Present (one HPO id or exact label per line)").fill("Patchy osteosclerosis")
+    page.locator("#pathology-section > summary").click()
+    page.get_by_label("Ki-67 index (%)").fill("150")
+    page.get_by_label("Synaptophysin").select_option("pos")
+    page.get_by_role("button", name="Assess").click()
+    error = page.locator("#path_ki67-error")
+    assert "100" in error.inner_text()
+    ki67 = page.get_by_label("Ki-67 index (%)")
+    assert ki67.is_visible() and ki67.input_value() == "150"
+    assert ki67.get_attribute("aria-invalid") == "true"
+    assert page.get_by_label("Synaptophysin").input_value() == "pos"
+    page.screenshot(path=str(ARTIFACTS / "form-pathology-error.png"), full_page=True)
