@@ -26,7 +26,7 @@ from osteodx.differential._engine import QUIET_LOG10_LR, _results, _rows
 
 __all__ = ["AssessmentSummary", "summarise"]
 
-REASON_THRESHOLD = 0.01  # as in DiagnosisResult.reasons_for / reasons_against
+THRESHOLD = 0.01  # as in DiagnosisResult.reasons_for / reasons_against
 
 
 class _Out(BaseModel):
@@ -98,61 +98,68 @@ def _reasons(
     rows: list[Any],
     results: list[Any],
     lrs: np.ndarray[Any, Any],
+    gates: np.ndarray[Any, Any],
     j: int,
     k: int,
     kb: CompiledKB,
     limit: int,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Reasons for and against key ``k`` (column ``j`` of ``lrs``), ordered as ``explain`` does."""
+    """Reasons for and against key ``k`` (column ``j`` of ``lrs``), ordered as ``explain`` does.
+
+    ``explain`` lists the rows in order (small unmentioned gates summed into one last line),
+    sorts by |log10 LR| and then by log10 LR, both stable: the result is a stable sort by log10
+    LR of that list, so only the reasons shown are built.
+    """
     settings = kb.knowledge.priors.settings
-    default_source = settings["unlisted_frequency"].source
-    silence_source = settings["gate_reporting_rate"].source
-    items: list[dict[str, Any]] = []
-    quiet, quiet_n = 0.0, 0
-    for r, row in enumerate(rows):
-        lr = float(lrs[r, j])
-        if row.finding is None:
-            if abs(lr) < QUIET_LOG10_LR:
-                quiet += lr
-                quiet_n += 1
-                continue
-            finding_id = row.gate_id or ""
-            label = kb.knowledge.finding_label(finding_id, kb.hpo)
-            present, source, estimate = False, silence_source, True
-        else:
-            matched = row.evidence.matched[k]
-            finding_id, label, present = row.finding.id, row.finding.label, row.finding.present
-            source = matched.source if matched else default_source
-            estimate = matched.estimate if matched else True
-        items.append(_reason(finding_id, label, present, lr, source, estimate))
-    for i, result in enumerate(results):
-        items.append(
-            _reason(
-                f"test:{result.test.key}",
-                f"{result.test.name}: {result.result}",
-                True,
-                float(lrs[len(rows) + i, j]),
-                result.sources[k],
-                result.estimates[k],
-            )
-        )
+    column = lrs[:, j]
+    quiet = gates & (np.abs(column) < QUIET_LOG10_LR)
+    shown = np.flatnonzero(~quiet)
+    values = column[shown]
+    quiet_n = int(quiet.sum())
     if quiet_n:
-        items.append(
-            _reason(
+        shown = np.append(shown, -1)  # -1: the summed line
+        values = np.append(values, float(column[quiet].sum()))
+
+    def build(i: int, lr: float) -> dict[str, Any]:
+        if i < 0:
+            return _reason(
                 "OSX:not_mentioned",
                 f"{quiet_n} other exposures or history items not mentioned",
                 False,
-                quiet,
-                silence_source,
+                lr,
+                settings["gate_reporting_rate"].source,
                 True,
             )
+        if i >= len(rows):
+            result = results[i - len(rows)]
+            return _reason(
+                f"test:{result.test.key}",
+                f"{result.test.name}: {result.result}",
+                True,
+                lr,
+                result.sources[k],
+                result.estimates[k],
+            )
+        row = rows[i]
+        if row.finding is None:
+            gate = row.gate_id or ""
+            label = kb.knowledge.finding_label(gate, kb.hpo)
+            return _reason(gate, label, False, lr, settings["gate_reporting_rate"].source, True)
+        matched = row.evidence.matched[k]
+        return _reason(
+            row.finding.id,
+            row.finding.label,
+            row.finding.present,
+            lr,
+            matched.source if matched else settings["unlisted_frequency"].source,
+            matched.estimate if matched else True,
         )
-    items.sort(key=lambda c: -abs(c["log10_lr"]))
-    pro = [c for c in items if c["log10_lr"] > REASON_THRESHOLD]
-    con = [c for c in items if c["log10_lr"] < -REASON_THRESHOLD]
-    pro.sort(key=lambda c: -c["log10_lr"])
-    con.sort(key=lambda c: c["log10_lr"])
-    return pro[:limit], con[:limit]
+
+    order = np.argsort(-values, kind="stable")
+    pro = [build(int(shown[i]), float(values[i])) for i in order[:limit] if values[i] > THRESHOLD]
+    back = np.argsort(values, kind="stable")
+    con = [build(int(shown[i]), float(values[i])) for i in back[:limit] if values[i] < -THRESHOLD]
+    return pro, con
 
 
 def _reason(
@@ -185,6 +192,7 @@ def summarise(
     prior = kb.prior_for(case.age_years, case.sex.value)
     best = order[:top]
     vectors = [row.evidence.probability for row in rows] + [r.probability for r in results]
+    gates = np.array([row.finding is None for row in rows] + [False] * len(results), dtype=bool)
     if vectors:
         p = np.stack(vectors)
         background = p @ prior
@@ -194,7 +202,7 @@ def summarise(
     top_items = []
     for j, k in enumerate(best):
         condition = kb.knowledge.conditions[int(k)]
-        pro, con = _reasons(rows, results, lrs, j, int(k), kb, reasons)
+        pro, con = _reasons(rows, results, lrs, gates, j, int(k), kb, reasons)
         top_items.append(
             {
                 "rank": j + 1,
