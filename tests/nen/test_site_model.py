@@ -53,10 +53,52 @@ def test_a_single_study_cell_is_beta_one_plus_k_one_plus_n_minus_k() -> None:
 
 
 def test_studies_are_mixed_with_equal_weight_not_pooled() -> None:
-    """CDX2 jejunoileal: LIN 12/14 and KOO 32/35 -> mean of Beta(13,3) and Beta(33,4) means."""
+    """CDX2 jejunoileal: LIN 12/14, KOO 32/35 and YANG 24/27 -> mean of the three Beta means."""
     mean, _, _, n_studies = _freq("cdx2", "small_intestine")
-    assert n_studies == 2
-    assert mean == pytest.approx((13 / 16 + 33 / 37) / 2)
+    assert n_studies == 3
+    assert mean == pytest.approx((13 / 16 + 33 / 37 + 25 / 29) / 3)
+
+
+def _studies(marker: str, site: str) -> set[tuple[str, int, int]]:
+    for m, s, _mean, _interval, _imputed, studies in marker_frequency_table():
+        if (m, s) == (marker, site):
+            return {(x.study, x.k, x.n) for x in studies}
+    raise AssertionError((marker, site))
+
+
+def test_yang_percentages_are_rebuilt_counts_marked_as_estimates() -> None:
+    """YANG reports 89 % CDX2 (SI), 63 % TTF-1 (lung), 77 % ISL1 (pancreas) in 85 metastases."""
+    assert ("YANG", 24, 27) in _studies("cdx2", "small_intestine")
+    assert ("YANG", 5, 8) in _studies("ttf1", "lung")
+    assert ("YANG", 23, 30) in _studies("isl1", "pancreas")
+    for m, _s, _mean, _interval, _imputed, studies in marker_frequency_table():
+        for x in studies:
+            if x.study == "YANG":
+                assert x.estimate and x.basis, m
+
+
+def test_a_uniform_group_count_is_used_for_every_site_it_covers() -> None:
+    """'TTF-1 only in bronchopulmonary NETs' (CHAN, 0/26 GI) holds for the rectum too, and
+    SATB2-H's 0/87 non-rectal, non-appendiceal NETs include stomach, duodenum and pancreas."""
+    assert ("CHAN", 0, 26) in _studies("ttf1", "rectum")
+    assert ("CHAN", 0, 26) in _studies("ttf1", "small_intestine")
+    for site in ("stomach", "duodenum", "pancreas", "small_intestine"):
+        assert ("SATB2-H", 0, 87) in _studies("satb2", site)
+    # KOO's 0/2 alone gave rectal TTF-1 a mean of 1/4; the group count pulls it towards 0
+    mean, _, _, _ = _freq("ttf1", "rectum")
+    assert mean < 0.15
+
+
+def test_a_mixed_group_count_is_used_only_where_a_site_has_no_count() -> None:
+    """CDX2 22/26 in GI NETs overall (CHAN) stands in for the duodenum only."""
+    assert ("CHAN", 22, 26) in _studies("cdx2", "duodenum")
+    for site in ("small_intestine", "appendix", "colon", "rectum", "stomach"):
+        assert not any(s == "CHAN" for s, _, _ in _studies("cdx2", site))
+
+
+def test_lung_cdx2_counts_the_carcinoids_not_the_small_cell_carcinomas() -> None:
+    """LIN's 60 pulmonary tumours were 30 carcinoids and 30 SCLC; the NET model uses 0/30."""
+    assert ("LIN", 0, 30) in _studies("cdx2", "lung")
 
 
 def test_small_n_gives_a_wider_interval_than_large_n() -> None:
@@ -97,7 +139,7 @@ def test_each_contribution_reports_mean_interval_and_studies() -> None:
     assert c.evidence == "cdx2" and c.result == "pos"
     assert c.frequency_interval[0] < c.frequency < c.frequency_interval[1]
     assert c.log10_lr_interval[0] <= c.log10_lr <= c.log10_lr_interval[1]
-    assert {s.study for s in c.studies} == {"LIN", "KOO"}
+    assert {s.study for s in c.studies} == {"LIN", "KOO", "YANG"}
     assert all(s.n > 0 and s.source for s in c.studies)
 
 
@@ -132,6 +174,45 @@ def test_focal_counts_less_than_positive_and_not_done_counts_nothing() -> None:
     not_done = site_posterior({"TTF1": "not done"}).probability("lung")
     assert pos > focal > prior
     assert not_done == pytest.approx(prior)
+
+
+def test_percent_of_cells_is_read_against_the_study_cut_offs() -> None:
+    """>= 10 % of cells is positive at full weight, 5-10 % focal, < 5 % negative."""
+    pos = site_posterior({"TTF1": "pos"}).probability("lung")
+    focal = site_posterior({"TTF1": "focal"}).probability("lung")
+    neg = site_posterior({"TTF1": "neg"}).probability("lung")
+    as_read = {
+        pct: site_posterior({"TTF1": MarkerResult(result=res, percent_cells=pct)})
+        for res, pct in (("focal", 40.0), ("pos", 7.0), ("pos", 2.0))
+    }
+    assert as_read[40.0].probability("lung") == pytest.approx(pos)
+    assert as_read[7.0].probability("lung") == pytest.approx(focal)
+    assert as_read[2.0].probability("lung") == pytest.approx(neg)
+    item = as_read[2.0].evidence[0]
+    assert item.result == "neg" and item.reason and "cut-off" in item.reason
+
+
+def test_a_positive_result_with_no_stained_cells_is_an_error() -> None:
+    with pytest.raises(NenInputError) as err:
+        site_posterior({"CDX2": MarkerResult(result="pos", percent_cells=0)})
+    assert err.value.field == "markers.CDX2"
+
+
+@pytest.mark.parametrize(
+    ("text", "status"),
+    [
+        ("weakly positive", "focal"),
+        ("positive (focal)", "focal"),
+        ("focally +", "focal"),
+        ("diffusely positive", "pos"),
+        ("strong positive", "pos"),
+        ("+", "pos"),
+        ("negative", "neg"),
+    ],
+)
+def test_qualified_results_in_report_wording_are_read(text: str, status: str) -> None:
+    post = site_posterior({"CDX-2": text})
+    assert post.evidence[0].result == status
 
 
 def test_ne_markers_are_recorded_but_not_scored() -> None:

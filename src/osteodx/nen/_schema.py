@@ -294,6 +294,8 @@ class RecognisedMarker(_Frozen):
 
 class SiteSettings(_Frozen):
     focal_weight: SourcedNumber
+    positive_cutoff_low_percent: SourcedNumber
+    positive_cutoff_high_percent: SourcedNumber
     imputed_pseudo_count: SourcedNumber
     dependent_weight: SourcedNumber
     credible_level: SourcedNumber

@@ -58,7 +58,13 @@ class _Result(BaseModel):
 
 
 class MarkerResult(_Input):
-    """One immunohistochemistry result; ``clone`` matters for PAX8 (PAX8R1/BC12 vs others)."""
+    """One immunohistochemistry result; ``clone`` matters for PAX8 (PAX8R1/BC12 vs others).
+
+    ``percent_cells`` (share of tumour cells stained), when given with a positive or focal
+    result, is read against the studies' positivity cut-offs: >= 10 % counts as positive at
+    full weight, 5 to < 10 % as focal, < 5 % as negative (the studies would not have counted
+    it).
+    """
 
     result: MarkerStatus
     clone: str | None = None
@@ -229,6 +235,8 @@ class _Model:
     binary_clues: dict[str, _Feature]
     localising: dict[str, tuple[_Cell, _Cell]]
     focal_weight: float
+    cutoff_low: float
+    cutoff_high: float
     dependent_weight: float
     level: float
     draws: int
@@ -367,6 +375,8 @@ def _model() -> _Model:
         binary_clues=binary,
         localising=localising,
         focal_weight=s.focal_weight.value,
+        cutoff_low=s.positive_cutoff_low_percent.value,
+        cutoff_high=s.positive_cutoff_high_percent.value,
         dependent_weight=s.dependent_weight.value,
         level=level,
         draws=int(s.monte_carlo_draws.value),
@@ -412,6 +422,34 @@ def _normalise_markers(
             )
         seen[marker] = (str(name), result)
     return [(name, marker, result) for marker, (name, result) in seen.items()]
+
+
+def _read_percent(
+    res: MarkerResult, status: MarkerStatus, model: _Model, field: str
+) -> tuple[MarkerStatus, str | None]:
+    """A positive or focal result read against the studies' cut-offs when % cells is given."""
+    pct = res.percent_cells
+    if pct is None or status not in ("pos", "focal"):
+        return status, None
+    if pct == 0:
+        raise NenInputError(
+            field,
+            f"a {status} result with percent_cells 0 contradicts itself",
+            "give the percentage of stained tumour cells, or the result neg",
+        )
+    if pct >= model.cutoff_high:
+        read: MarkerStatus = "pos"
+        why = f"{pct:g} % of cells meets every study cut-off: counted as positive"
+    elif pct >= model.cutoff_low:
+        read = "focal"
+        why = f"{pct:g} % of cells meets only the lower study cut-offs: counted as focal"
+    else:
+        read = "neg"
+        why = (
+            f"{pct:g} % of cells is below the studies' positivity cut-off "
+            f"({model.cutoff_low:g} %): counted as negative"
+        )
+    return read, (why if read != status else None)
 
 
 def accepted_clues() -> dict[str, tuple[str, ...]]:
@@ -474,6 +512,9 @@ def _evidence(
             reason = (
                 "counted at reduced weight: overlaps a marker already scored (dependence group)"
             )
+        status, cutoff_reason = _read_percent(res, status, model, f"markers.{name}")
+        if cutoff_reason:
+            reason = (reason + "; " if reason else "") + cutoff_reason
         if status == "focal":
             weight *= model.focal_weight
             reason = (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 from typing import Literal
 
 from osteodx.nen._errors import NenInputError, choice_error
@@ -99,12 +100,37 @@ def require_marker(name: str, field: str = "markers") -> str:
     return marker
 
 
+_POSITIVE_WORDS = frozenset(("pos", "positive", "+", "expressed", "staining", "stained"))
+_FOCAL_QUALIFIERS = frozenset(
+    ("focal", "focally", "weak", "weakly", "partial", "partially", "patchy", "scattered")
+)
+_STRONG_QUALIFIERS = frozenset(("diffuse", "diffusely", "strong", "strongly", "moderate"))
+_WORD = re.compile(r"[a-z]+|\+")
+
+
+def _qualified_status(text: str) -> MarkerStatus | None:
+    """'weakly positive', 'positive (focal)', 'diffusely +' -> focal or pos; else None."""
+    words = _WORD.findall(text)
+    allowed = _POSITIVE_WORDS | _FOCAL_QUALIFIERS | _STRONG_QUALIFIERS
+    if len(words) < 2 or not set(words) <= allowed or not set(words) & _POSITIVE_WORDS:
+        return None
+    return "focal" if set(words) & _FOCAL_QUALIFIERS else "pos"
+
+
 def marker_status(value: object, field: str = "result") -> MarkerStatus:
-    """'positive', '+', 'weak', 'not done' ... -> pos | neg | focal | not_done."""
+    """'positive', '+', 'weak', 'weakly positive', 'not done' ... -> pos | neg | focal | not_done.
+
+    A positive result qualified as focal, weak, partial or patchy is focal; qualified as diffuse
+    or strong it is positive.
+    """
     if isinstance(value, bool):
         return "pos" if value else "neg"
     text = str(value).strip().lower()
-    status = _STATUS_WORDS.get(text) or _STATUS_WORDS.get(text.replace(" ", "_"))
+    status = (
+        _STATUS_WORDS.get(text)
+        or _STATUS_WORDS.get(text.replace(" ", "_"))
+        or _qualified_status(text)
+    )
     if status is None:
         raise NenInputError(
             field,
