@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 __all__ = ["CaseBuilder", "ReadingContext", "default_context"]
 
 MAX_AGE_YEARS = 125.0
+_HPO_ID = re.compile(r"HP:\d{7}")
 
 # analyte, value in its unit, value as entered, LOINC code, own reference range, location
 _PendingLab = tuple[
@@ -157,7 +158,7 @@ class CaseBuilder:
         text = raw.strip()
         hpo = self.ctx.hpo
         local = self.ctx.knowledge.local_findings
-        if re.fullmatch(r"HP:\d{7}", text):
+        if _HPO_ID.fullmatch(text):
             if text not in hpo:
                 self.error(
                     loc,
