@@ -253,3 +253,15 @@ def test_every_endpoint_is_documented_with_its_models(client: TestClient) -> Non
     assert "422" in grade["responses"]
     mirels = schemas["MirelsScoreRequest"]["properties"]["size"]
     assert "lt_1_3" in json.dumps(mirels)
+
+
+def test_assess_looks_up_similar_patients_only_when_asked(client: TestClient) -> None:
+    packet = json.loads((EXAMPLES / "founding-case.json").read_text())
+    plain = client.post("/api/v1/assess", params={"detail": "summary"}, json=packet).json()
+    assert plain["similar_patients"] == []
+    light = client.post("/api/v1/assess", params={"detail": "summary", "similar": 2}, json=packet)
+    full = client.post("/api/v1/assess", params={"similar": 2}, json=packet)
+    assert light.status_code == full.status_code == 200
+    ids = [p["case_id"] for p in light.json()["similar_patients"]]
+    assert len(ids) == 2 and all(p["citation"] for p in light.json()["similar_patients"])
+    assert ids == [p["case_id"] for p in full.json()["similar_patients"]]

@@ -21,6 +21,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from pydantic import TypeAdapter
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from osteodx._api import assess
@@ -189,7 +190,12 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
             return case_problem(exc)
         if detail == "full":
             n_tests = 8 if tests is None else tests
-            result = assess(case, tests=n_tests, similar=similar, db=settings.db)
+            if similar > 0:  # opens the case library: off the event loop
+                result = await run_in_threadpool(
+                    assess, case, tests=n_tests, similar=similar, db=settings.db
+                )
+            else:  # CPU only: on the loop (one process per core; no thread hand-off)
+                result = assess(case, tests=n_tests, similar=0, db=settings.db)
             return Response(assessment_to_json(result, indent=None), media_type="application/json")
         kb = compiled_kb()
         body = summarise(
@@ -281,7 +287,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     @app.post("/assess", response_class=HTMLResponse, include_in_schema=False)
     async def web_assess(request: Request) -> Response:
         form = await _read_form(request)
-        result, errors = _assess_form(form)
+        result, errors = await run_in_threadpool(_assess_form, form)
         if errors:
             return _form_page(request, form, errors, status=422)
         return HTMLResponse(
@@ -295,12 +301,18 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     @app.post("/assess.pdf", include_in_schema=False)
     async def web_pdf(request: Request) -> Response:
         form = await _read_form(request)
-        result, errors = _assess_form(form)
+        result, errors = await run_in_threadpool(_assess_form, form)
         if errors:
             return _form_page(request, form, errors, status=422)
-        from weasyprint import HTML
 
-        pdf = HTML(string=render_html(result, expand_all=True)).write_pdf()
+        def render() -> bytes:
+            from weasyprint import HTML
+
+            out: bytes = HTML(string=render_html(result, expand_all=True)).write_pdf()
+            return out
+
+        # Seconds of work: in a thread, so that this worker keeps answering API requests.
+        pdf = await run_in_threadpool(render)
         return Response(
             pdf,
             media_type="application/pdf",
