@@ -73,6 +73,13 @@ def parse_text(
                 f"malformed JSON ({exc.msg})",
                 "fix the JSON syntax at that position",
             ) from None
+        except RecursionError:
+            raise _fail(
+                source,
+                "(document)",
+                "the JSON is nested too deeply to read",
+                "give one phenopacket, case form or FHIR Bundle",
+            ) from None
     else:
         try:
             data = yaml.safe_load(text)
@@ -85,6 +92,23 @@ def parse_text(
                 where,
                 f"malformed YAML ({problem})",
                 "fix the YAML syntax at that position (indentation, ':' after keys)",
+            ) from None
+        except RecursionError:
+            raise _fail(
+                source,
+                "(document)",
+                "the YAML is nested too deeply to read",
+                "give one phenopacket or case form",
+            ) from None
+        except (ValueError, TypeError, IndexError, OverflowError) as exc:
+            # PyYAML's value constructors raise these for e.g. an impossible date (2025-13-45),
+            # an empty !!float or bad !!binary.
+            raise _fail(
+                source,
+                "(document)",
+                f"malformed YAML: a value cannot be read ({type(exc).__name__}: {exc})"[:300],
+                "correct the value (dates as YYYY-MM-DD; quote text that looks like a number "
+                "or a date)",
             ) from None
     if data is None:
         raise _fail(source, "(document)", "the file is empty", "give a phenopacket or a case form")

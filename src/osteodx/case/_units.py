@@ -94,13 +94,16 @@ def convert(value: float, unit: str, target: str, molar_mass: float | None = Non
         goal = ureg.Unit(_PINT_NAMES.get(target_name, target_name))
     except Exception as exc:  # pint raises several unrelated types for unreadable units
         raise UnitError(f"unit {unit!r} is not a recognised UCUM unit") from exc
-    if quantity.dimensionality == goal.dimensionality:
-        return float(quantity.to(goal).magnitude)
-    if molar_mass:
-        molar = ureg.Quantity(molar_mass, "g/mol")
-        for candidate in (quantity * molar, quantity / molar):
-            if candidate.dimensionality == goal.dimensionality:
-                return float(candidate.to(goal).magnitude)
+    try:
+        if quantity.dimensionality == goal.dimensionality:
+            return float(quantity.to(goal).magnitude)
+        if molar_mass:
+            molar = ureg.Quantity(molar_mass, "g/mol")
+            for candidate in (quantity * molar, quantity / molar):
+                if candidate.dimensionality == goal.dimensionality:
+                    return float(candidate.to(goal).magnitude)
+    except Exception as exc:  # e.g. an offset unit (degC) times a molar mass
+        raise UnitError(f"cannot convert {unit!r} to {target!r}") from exc
     raise UnitError(f"cannot convert {unit!r} to {target!r}")
 
 
