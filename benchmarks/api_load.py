@@ -27,6 +27,7 @@ import json
 import os
 import platform
 import re
+import resource
 import shutil
 import socket
 import statistics
@@ -182,6 +183,18 @@ def _cpu_seconds(pids: list[int]) -> float:
     return total / TICKS
 
 
+def _busy_seconds() -> float:
+    """CPU time the whole machine spent busy (all processes), from /proc/stat."""
+    fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(x) for x in fields[:8])
+    return (user + nice + system + irq + softirq + steal) / TICKS
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def _post(base: str, path: str, body: bytes) -> None:
     req = urllib.request.Request(
         base + path, data=body or None, headers={"content-type": "application/json"}
@@ -284,6 +297,7 @@ def main(argv: list[str] | None = None) -> int:
                         urllib.request.urlopen(base + path, timeout=30).read()
                 for _ in range(args.repeat):
                     cpu0 = _cpu_seconds(workers)
+                    busy0, generator0 = _busy_seconds(), _children_cpu()
                     if args.generator == "wrk":
                         result = _wrk(
                             port,
@@ -312,8 +326,11 @@ def main(argv: list[str] | None = None) -> int:
                         ).stdout
                         result = json.loads(out)
                     cpu = _cpu_seconds(workers) - cpu0
+                    generator = _children_cpu() - generator0
+                    other = _busy_seconds() - busy0 - cpu - generator
                     result["server_cpu_ms"] = cpu / max(1, result["requests"]) * 1000
-                    result["load"] = os.getloadavg()[0]
+                    result["generator_cores"] = generator / args.seconds
+                    result["other_cores"] = max(0.0, other / args.seconds)
                     rows.append((name, result))
                     print(name, json.dumps(result), file=sys.stderr)
     finally:
@@ -332,14 +349,15 @@ def main(argv: list[str] | None = None) -> int:
         "",
         f"Machine: {_machine()}. Server (`osteodx serve --workers {args.workers}`) and load "
         f"generator ({args.generator}, {args.concurrency} keep-alive connections) share the "
-        f"machine over loopback. 1-minute load average before the run: {load_before[0]:.2f} "
-        "(other jobs were running when it is above ~0.5; the `load` column is the load average "
-        "after each run). `server CPU` is the user + system time of the server workers per "
-        "request.",
+        f"machine over loopback. 1-minute load average before the run: {load_before[0]:.2f}. "
+        "`server CPU` is the user + system time of the server workers per request; "
+        "`generator` the CPU the load generator used, and `others` the CPU used by everything "
+        "else on the machine during the run, both in cores (of "
+        f"{os.cpu_count()}): other jobs take CPU from the server when `others` is high.",
         "",
         "| request | run | requests | requests/s | p50 | p90 | p99 | max | response | "
-        "server CPU/request | load |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "server CPU/request | generator | others |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     runs: dict[str, int] = {}
     for name, r in rows:
@@ -347,7 +365,8 @@ def main(argv: list[str] | None = None) -> int:
         lines.append(
             f"| {name} | {runs[name]} | {r['requests']} | {r['rps']:.0f} | {r['p50_ms']:.1f} ms | "
             f"{r['p90_ms']:.1f} ms | {r['p99_ms']:.1f} ms | {r['max_ms']:.0f} ms | "
-            f"{r['bytes'] / 1000:.1f} kB | {r['server_cpu_ms']:.2f} ms | {r['load']:.2f} |"
+            f"{r['bytes'] / 1000:.1f} kB | {r['server_cpu_ms']:.2f} ms | "
+            f"{r['generator_cores']:.2f} | {r['other_cores']:.2f} |"
         )
     text = "\n".join(lines) + "\n"
     out_file = args.out or HERE / "results" / f"api-load-{date.today()}.md"

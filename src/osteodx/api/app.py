@@ -5,6 +5,7 @@ Only this package imports FastAPI. No request body, case content or token is eve
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 from collections.abc import AsyncIterator
@@ -83,6 +84,12 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         compiled_kb()  # knowledge base and ontology: once per process, never per request
         default_context()
+        # The knowledge base, ontology and text pipeline are hundreds of thousands of objects
+        # that live as long as the process; a full garbage collection scanning them paused a
+        # worker for about 100 ms (the p99 of a loaded server). Freezing them leaves the
+        # collector only what requests allocate.
+        gc.collect()
+        gc.freeze()
         yield
         library.close()
 
