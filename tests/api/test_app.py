@@ -137,3 +137,15 @@ def test_web_pdf_export(client) -> None:
     )
     assert r.status_code == 200
     assert r.content[:5] == b"%PDF-"
+
+
+def test_server_workers_freeze_the_start_up_heap() -> None:
+    import gc
+
+    assert ApiSettings.from_environment().freeze_heap
+    assert not ApiSettings().freeze_heap
+    try:
+        with TestClient(create_app(ApiSettings(similar=0, freeze_heap=True))):
+            assert gc.get_freeze_count() > 10_000
+    finally:
+        gc.unfreeze()

@@ -57,6 +57,7 @@ class ApiSettings:
     max_body_bytes: int = 1_000_000
     similar: int = 5  # similar published patients on the web results page
     db: str | None = None
+    freeze_heap: bool = False  # server workers: keep the start-up heap out of the collector
 
     @classmethod
     def from_environment(cls) -> ApiSettings:
@@ -65,6 +66,7 @@ class ApiSettings:
             token=os.environ.get("OSTEODX_API_TOKEN") or None,
             max_body_bytes=int(os.environ.get("OSTEODX_MAX_BODY", "1000000")),
             db=os.environ.get("OSTEODX_DB") or None,
+            freeze_heap=True,
         )
 
 
@@ -88,8 +90,9 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         # that live as long as the process; a full garbage collection scanning them paused a
         # worker for about 100 ms (the p99 of a loaded server). Freezing them leaves the
         # collector only what requests allocate.
-        gc.collect()
-        gc.freeze()
+        if settings.freeze_heap:
+            gc.collect()
+            gc.freeze()
         yield
         library.close()
 
