@@ -10,7 +10,9 @@ Usage: python benchmarks/million.py [--lines N] [--workers 2] [--stdin] [--store
    the whole process tree (the command and its worker processes): the peak of the summed
    resident set size (RSS; pages shared after fork count once per process, so an upper bound)
    and, every 2 s, of the summed proportional set size (PSS, shared pages split between them).
-   The peak in the first tenth of the run is given too: equal peaks mean flat memory.
+   The peak in the first tenth of the run is given too: equal peaks mean flat memory. CPU time
+   (user + sys of the whole tree, from getrusage) and the load average show how much of the
+   machine the run had.
 3. Checks the output: one line per input line, in input order (the ids read back in sequence).
 
 Results are printed and written to benchmarks/results/million-<date>.md.
@@ -22,6 +24,7 @@ import argparse
 import io
 import os
 import platform
+import resource
 import subprocess
 import sys
 import tempfile
@@ -137,11 +140,16 @@ def main(argv: list[str] | None = None) -> int:
             command = [OSTEODX, "rank", str(cases), "--workers", str(args.workers), "-o", str(out)]
             shown = f"osteodx rank cases.jsonl --workers {args.workers} -o OUT"
         stdin = open(cases, "rb") if args.stdin else subprocess.DEVNULL  # noqa: SIM115
+        load_before = os.getloadavg()[0]
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         t = time.perf_counter()
         proc = subprocess.Popen(command, stdin=stdin, stderr=subprocess.PIPE, text=True)
         with TreeMemory(proc.pid) as memory:
             _, stderr = proc.communicate()
         wall = time.perf_counter() - t
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        load_after = os.getloadavg()[0]
         if args.stdin:
             stdin.close()  # type: ignore[union-attr]
         summary = stderr.strip().splitlines()[-1] if stderr.strip() else ""
@@ -163,7 +171,8 @@ def main(argv: list[str] | None = None) -> int:
         )
         print(
             f"Machine: {os.cpu_count()} CPUs, {psutil.virtual_memory().total / 2**30:.0f} GiB, "
-            f"Python {platform.python_version()}; shared with other jobs while it ran.\n"
+            f"Python {platform.python_version()}; shared with other jobs while it ran "
+            f"(1-minute load average {load_before:.1f} before, {load_after:.1f} after).\n"
         )
         print(
             f"Input: {args.lines:,} JSON Lines phenopackets, {size / 1e9:.2f} GB, cycling "
@@ -174,6 +183,10 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"| wall time of `osteodx rank` | {wall:.1f} s "
             f"({args.lines / wall:,.0f} cases/s) | < 120 s |"
+        )
+        print(
+            f"| CPU time of the process tree (user + sys, all processes) | {cpu:.0f} s "
+            f"({cpu / args.lines * 1e6:.0f} µs per case) | - |"
         )
         print(
             f"| peak memory of the process tree, summed RSS (psutil, every 0.2 s) | "

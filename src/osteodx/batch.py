@@ -360,6 +360,29 @@ def _rank_outcomes(outcomes: list[_Outcome]) -> tuple[list[bytes], Counts]:
     return lines, Counts(read, refused, out_of_scope)
 
 
+SUB_BATCH = 256  # cases read, scored and serialised together
+
+
+def _rank_in_batches(outcomes: Iterable[_Outcome]) -> tuple[list[bytes], Counts]:
+    """Score ``SUB_BATCH`` cases at a time, so that however large a partition is, only a few
+    hundred cases are alive at once (fewer objects for the garbage collector to scan)."""
+    lines: list[bytes] = []
+    counts = Counts()
+    batch: list[_Outcome] = []
+    for outcome in outcomes:
+        batch.append(outcome)
+        if len(batch) >= SUB_BATCH:
+            ranked, batch_counts = _rank_outcomes(batch)
+            lines += ranked
+            counts += batch_counts
+            batch = []
+    if batch or not lines:
+        ranked, batch_counts = _rank_outcomes(batch)
+        lines += ranked
+        counts += batch_counts
+    return lines, counts
+
+
 def rank_lines(
     lines: Iterable[bytes | str], source: str = "(partition)", first_line: int = 1
 ) -> tuple[list[bytes], Counts]:
@@ -367,11 +390,11 @@ def rank_lines(
 
     A line that cannot be read gives an error record whose ``case_id`` is the document's id,
     or ``source:line`` when it has none."""
-    outcomes: list[_Outcome] = []
-    for n, line in enumerate(lines, start=first_line):
-        if line.strip():
-            outcomes.append(_read_one(line, f"{source}:{n}"))
-    return _rank_outcomes(outcomes)
+    return _rank_in_batches(
+        _read_one(line, f"{source}:{n}")
+        for n, line in enumerate(lines, start=first_line)
+        if line.strip()
+    )
 
 
 def rank_partition(
@@ -385,13 +408,15 @@ def rank_partition(
     ``textFile`` give them), an already parsed document (``dict``), or a ``(where, payload)``
     :data:`Record`. Pure and picklable: the output depends only on the input and the shipped
     knowledge base, which is loaded once per process."""
-    outcomes: list[_Outcome] = []
-    for n, record in enumerate(records, start=first_line):
-        if isinstance(record, tuple):
-            outcomes.append(_read_one(record[1], record[0]))
-        elif isinstance(record, dict) or record.strip():
-            outcomes.append(_read_one(record, f"{source}:{n}"))
-    lines, _ = _rank_outcomes(outcomes)
+
+    def outcomes() -> Iterator[_Outcome]:
+        for n, record in enumerate(records, start=first_line):
+            if isinstance(record, tuple):
+                yield _read_one(record[1], record[0])
+            elif isinstance(record, dict) or record.strip():
+                yield _read_one(record, f"{source}:{n}")
+
+    lines, _ = _rank_in_batches(outcomes())
     return [line.decode() for line in lines]
 
 
@@ -515,7 +540,7 @@ def _work_items(paths: Iterable[str], chunk_bytes: int) -> Iterator[_Work]:
 def _run(item: _Work) -> tuple[bytes, Counts]:
     """One work item ranked: its output lines (each ending in a newline) and counts."""
     if isinstance(item, _Files):
-        lines, counts = _rank_outcomes([_read_one(p, where) for where, p in item.records])
+        lines, counts = _rank_in_batches(_read_one(p, where) for where, p in item.records)
     else:
         if isinstance(item, _Range):
             with open(item.source, "rb") as fh:
@@ -582,12 +607,15 @@ def _rank_block(
     return [(text, (counts.read, counts.refused, counts.out_of_scope))]
 
 
-def _block_text(item: tuple[str, tuple[int, int, int]]) -> str:
-    return item[0]
-
-
-def _block_counts(item: tuple[str, tuple[int, int, int]]) -> tuple[int, int, int]:
-    return item[1]
+def _rank_to_file(
+    lines: Iterable[str], source: str, first_line: int, target: Any
+) -> list[tuple[int, int, int]]:
+    """One Dask partition ranked and written to its part file (an fsspec ``OpenFile``, as
+    ``Bag.to_textfiles`` uses); returns the partition's counts."""
+    [(text, counts)] = _rank_block(lines, source, first_line)
+    with target as fh:
+        fh.write(text)
+    return [counts]
 
 
 def _part_name(i: int) -> str:
@@ -606,16 +634,18 @@ def rank_with_dask(
     The input is read with ``dask.bag.read_text`` (``blocksize`` bytes per partition; one
     partition per file for ``.gz``), each partition is ranked by :func:`rank_lines` on a worker
     (the knowledge base is loaded once per worker process), and the output is either written as
-    partitioned JSON Lines with ``to_textfiles`` (``out`` a folder: ``part-00000.jsonl`` ...,
-    whose concatenation in name order is the single-process output) or streamed in input order
-    to ``out`` (a binary stream), with at most two partitions per worker thread in flight. A
-    first, cheap pass counts each partition's lines, so that refused lines are numbered as in
-    the single-process output.
+    partitioned JSON Lines (``out`` a folder: ``part-00000.jsonl`` ..., opened through fsspec as
+    ``Bag.to_textfiles`` opens them, each written by the task that ranks its partition; their
+    concatenation in name order is the single-process output) or streamed in input order to
+    ``out`` (a binary stream), with at most two partitions per worker thread in flight. A first,
+    cheap pass counts each partition's lines, so that refused lines are numbered as in the
+    single-process output.
     """
     try:  # imported as untyped modules: Dask's own annotations are partial
         dask: Any = importlib.import_module("dask")
         db: Any = importlib.import_module("dask.bag")
         client_class: Any = importlib.import_module("distributed").Client
+        fsspec: Any = importlib.import_module("fsspec")
     except ImportError:
         raise DaskError(
             "--dask needs Dask, which is not installed",
@@ -648,20 +678,24 @@ def rank_with_dask(
         starts = [1]
         for size in sizes[:-1]:
             starts.append(starts[-1] + size)
-        blocks = [
-            dask.delayed(_rank_block)(p, source, start)
-            for p, start in zip(parts, starts, strict=True)
-        ]
         if isinstance(out, Path):
+            # One part file per partition, opened as Bag.to_textfiles opens them; ranking and
+            # writing in one task, so that each partition is ranked once and its counts return.
             out.mkdir(parents=True, exist_ok=True)
-            ranked = db.from_delayed(blocks)
-            writes = ranked.map(_block_text).to_textfiles(
-                str(out / "*.jsonl"), name_function=_part_name, compute=False, encoding="utf-8"
+            targets = fsspec.open_files(
+                str(out.resolve() / "*.jsonl"),
+                mode="wt",
+                encoding="utf-8",
+                name_function=_part_name,
+                num=len(parts),
             )
-            per_part = ranked.map(_block_counts).to_delayed()
+            tasks = [
+                dask.delayed(_rank_to_file)(p, source, start, target)
+                for p, start, target in zip(parts, starts, targets, strict=True)
+            ]
             with dask.config.set(scheduler=client):
-                _, counted = dask.compute(writes, per_part)
-            totals = [c for part in counted for c in part]
+                counted = db.from_delayed(tasks).compute()
+            totals = list(counted)
         else:
             window = 2 * max(1, sum(client.nthreads().values()))
             in_flight: deque[Any] = deque()
@@ -672,8 +706,8 @@ def rank_with_dask(
                 out.write(text.encode())
                 totals.append(counts)
 
-            for block in blocks:
-                in_flight.append(client.compute(block))
+            for p, start in zip(parts, starts, strict=True):
+                in_flight.append(client.compute(dask.delayed(_rank_block)(p, source, start)))
                 if len(in_flight) >= window:
                     drain()
             while in_flight:
