@@ -297,6 +297,7 @@ def main(argv: list[str] | None = None) -> int:
                         urllib.request.urlopen(base + path, timeout=30).read()
                 for _ in range(args.repeat):
                     cpu0 = _cpu_seconds(workers)
+                    each0 = [_cpu_seconds([w]) for w in workers]
                     busy0, generator0 = _busy_seconds(), _children_cpu()
                     if args.generator == "wrk":
                         result = _wrk(
@@ -326,6 +327,10 @@ def main(argv: list[str] | None = None) -> int:
                         ).stdout
                         result = json.loads(out)
                     cpu = _cpu_seconds(workers) - cpu0
+                    each = [_cpu_seconds([w]) - c for w, c in zip(workers, each0, strict=True)]
+                    result["split"] = "/".join(
+                        f"{100 * c / cpu:.0f}" for c in sorted(each, reverse=True) if c > 0.01 * cpu
+                    )
                     generator = _children_cpu() - generator0
                     other = _busy_seconds() - busy0 - cpu - generator
                     result["server_cpu_ms"] = cpu / max(1, result["requests"]) * 1000
@@ -353,11 +358,13 @@ def main(argv: list[str] | None = None) -> int:
         "`server CPU` is the user + system time of the server workers per request; "
         "`generator` the CPU the load generator used, and `others` the CPU used by everything "
         "else on the machine during the run, both in cores (of "
-        f"{os.cpu_count()}): other jobs take CPU from the server when `others` is high.",
+        f"{os.cpu_count()}): other jobs take CPU from the server when `others` is high. "
+        "`split` is how the server CPU divided between the workers (%): the workers share one "
+        "listening socket, and the connections need not spread evenly.",
         "",
         "| request | run | requests | requests/s | p50 | p90 | p99 | max | response | "
-        "server CPU/request | generator | others |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "server CPU/request | split | generator | others |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     runs: dict[str, int] = {}
     for name, r in rows:
@@ -365,7 +372,7 @@ def main(argv: list[str] | None = None) -> int:
         lines.append(
             f"| {name} | {runs[name]} | {r['requests']} | {r['rps']:.0f} | {r['p50_ms']:.1f} ms | "
             f"{r['p90_ms']:.1f} ms | {r['p99_ms']:.1f} ms | {r['max_ms']:.0f} ms | "
-            f"{r['bytes'] / 1000:.1f} kB | {r['server_cpu_ms']:.2f} ms | "
+            f"{r['bytes'] / 1000:.1f} kB | {r['server_cpu_ms']:.2f} ms | {r['split']} | "
             f"{r['generator_cores']:.2f} | {r['other_cores']:.2f} |"
         )
     text = "\n".join(lines) + "\n"

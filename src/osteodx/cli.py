@@ -259,19 +259,18 @@ def serve_command(
             "token; fix: pass --token or set OSTEODX_API_TOKEN"
         )
         raise typer.Exit(EXIT_INPUT_ERROR)
-    import uvicorn
+    from osteodx.api._serve import serve
 
     if token:
         os.environ["OSTEODX_API_TOKEN"] = token  # read by each worker; never logged
-    uvicorn.run(
-        "osteodx.api.app:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        access_log=False,
-        log_level="warning",
-    )
+    try:
+        serve(host, port, workers)  # one socket per worker (SO_REUSEPORT) where it balances
+    except OSError as exc:
+        _stderr().print(
+            f"[bold red]error[/bold red] --host {host} --port {port}: cannot listen there "
+            f"({exc.strerror or exc}); fix: choose another --port or stop the program using it"
+        )
+        raise typer.Exit(EXIT_INPUT_ERROR) from None
 
 
 @app.command("findings")
