@@ -1,4 +1,5 @@
-"""Every number in nen/data/*.yaml has a source, and every source is one the references cite.
+"""Every number in nen/data/*.yaml has a source; every source is one the references cite or a
+declared researched source (address read, what was read, listed in docs/nen.md).
 
 The reference texts live next to the repository (../shared/reference/*.md and the case library);
 the citation check is skipped when they are not there.
@@ -13,8 +14,10 @@ from typing import Any
 
 import pytest
 import yaml
+from pydantic import ValidationError
 
 from osteodx.nen import _load
+from osteodx.nen._schema import Study
 
 REPO = Path(__file__).parents[2]
 SHARED = REPO.parent / "shared"
@@ -75,17 +78,23 @@ def test_all_data_files_validate() -> None:
         loader()
 
 
-def _sources(node: Any) -> list[str]:
-    out: list[str] = []
+def _sources(node: Any, researched: bool = False) -> list[tuple[str, bool]]:
+    """Every citation part under a source key, with whether its entry is declared researched.
+
+    A researched entry (``researched: true``) must also carry ``via`` and ``read``; the schema
+    refuses it otherwise, and ``test_researched_entries_say_where_they_were_read`` checks it.
+    """
+    out: list[tuple[str, bool]] = []
     if isinstance(node, dict):
+        here = researched or node.get("researched") is True
         for key, value in node.items():
             if key in SOURCE_KEYS and isinstance(value, str):
-                out += [p.strip() for p in value.split(";") if p.strip()]
+                out += [(p.strip(), here) for p in value.split(";") if p.strip()]
             else:
-                out += _sources(value)
+                out += _sources(value, here)
     elif isinstance(node, list):
         for value in node:
-            out += _sources(value)
+            out += _sources(value, researched)
     return out
 
 
@@ -95,27 +104,76 @@ def _corpus() -> str:
     return "\n".join(f.read_text(encoding="utf-8") for f in files if f.exists())
 
 
+def _docs() -> str:
+    path = REPO / "docs" / "nen.md"
+    return path.read_text(encoding="utf-8") if path.exists() else ""
+
+
+def _researched_entries(node: Any, path: str = "") -> list[tuple[str, dict[str, Any]]]:
+    out: list[tuple[str, dict[str, Any]]] = []
+    if isinstance(node, dict):
+        if node.get("researched") is True:
+            out.append((path, node))
+        for key, value in node.items():
+            out += _researched_entries(value, f"{path}.{key}" if path else str(key))
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            out += _researched_entries(value, f"{path}[{i}]")
+    return out
+
+
+def test_the_schema_refuses_a_researched_study_without_the_address_read() -> None:
+    with pytest.raises(ValidationError):
+        Study(
+            citation="x",
+            source="DOI:10.1000/x",
+            design="d",
+            researched=True,
+            read="abstract",
+        )
+    with pytest.raises(ValidationError):
+        Study(citation="x", source="DOI:10.1000/x", design="d", researched=True, via="DOI:10.1/y")
+
+
+def test_researched_entries_say_where_they_were_read() -> None:
+    """A source outside the reference notes names the address read (via) and what was read."""
+    entries = [e for name in DATA_FILES for e in _researched_entries(_raw(name))]
+    assert entries, "the site model uses researched sources; none found"
+    bad = [
+        path
+        for path, node in entries
+        if not (str(node.get("via") or "").strip() and str(node.get("read") or "").strip())
+    ]
+    assert bad == []
+
+
 @pytest.mark.skipif(not (SHARED / "reference").exists(), reason="reference texts not available")
-def test_every_source_is_cited_in_the_references_or_is_a_declared_docs_estimate() -> None:
-    """Never invent a citation: each PMID, PMC, DOI and URL occurs in the reference texts."""
+def test_every_source_is_cited_in_the_references_or_is_declared_and_documented() -> None:
+    """Never invent a citation.
+
+    Each PMID, PMC, DOI and URL either occurs in the reference texts, or belongs to an entry
+    declared ``researched`` (with the address read and what was read) and is listed in
+    docs/nen.md, where the figures taken from it are given; ``docs/`` anchors are allowed for
+    declared estimates only (the schema enforces that) and must exist.
+    """
     corpus = _corpus()
-    docs = (
-        (REPO / "docs" / "nen.md").read_text(encoding="utf-8")
-        if (REPO / "docs" / "nen.md").exists()
-        else ""
-    )
+    docs = _docs()
     anchors = {
         re.sub(r"[^a-z0-9 -]", "", h.lower()).strip().replace(" ", "-")
         for h in re.findall(r"^#+ (.+)$", docs, re.M)
     }
     missing = []
     for name in DATA_FILES:
-        for part in _sources(_raw(name)):
+        for part, researched in _sources(_raw(name)):
             if part.startswith("docs/"):
                 if part.split("#", 1)[1] not in anchors:
                     missing.append(f"{name}: {part} (no such heading in docs/nen.md)")
                 continue
             key = re.sub(r"^(PMID:?\s?|DOI:?\s?)", "", part, flags=re.I)
-            if key not in corpus:
-                missing.append(f"{name}: {part}")
+            if key in corpus:
+                continue
+            if not researched:
+                missing.append(f"{name}: {part} (not in the references, not declared researched)")
+            elif key not in docs:
+                missing.append(f"{name}: {part} (researched, but not listed in docs/nen.md)")
     assert missing == []

@@ -12,7 +12,12 @@ import math
 import pytest
 
 from osteodx.nen import MarkerResult, NenInputError, recommend_markers, site_posterior
-from osteodx.nen._site import marker_frequency_table
+from osteodx.nen._site import (
+    SiteProbability,
+    marker_frequency_table,
+    sub_origin_frequency_table,
+    sub_origin_shares,
+)
 
 
 def _freq(marker: str, site: str) -> tuple[float, tuple[float, float], bool, int]:
@@ -304,3 +309,102 @@ def test_site_posterior_is_deterministic() -> None:
     a = site_posterior({"CDX2": "pos", "PAX8": "pos"})
     b = site_posterior({"CDX2": "pos", "PAX8": "pos"})
     assert a == b
+
+
+# --- 'other' as a mixture of sub-origins (thyroid C-cell and other organs) --------------------
+
+
+def _sub(marker: str, sub_origin: str) -> tuple[float, set[tuple[str, int, int]]]:
+    for m, _site, sub, mean, _interval, _imputed, studies in sub_origin_frequency_table():
+        if (m, sub) == (marker, sub_origin):
+            return mean, {(x.study, x.k, x.n) for x in studies}
+    raise AssertionError((marker, sub_origin))
+
+
+def test_other_is_split_into_thyroid_c_cell_and_other_organs_with_dirichlet_shares() -> None:
+    """Shares are Dirichlet(1 + pseudo-count): 3 of 10 for a NET (mean 1/3), 0 of 10 for a NEC."""
+    assert sub_origin_shares("well")["other"] == pytest.approx(
+        {"thyroid_c_cell": 4 / 12, "other_non_thyroid": 8 / 12}
+    )
+    assert sub_origin_shares("poor")["other"]["thyroid_c_cell"] == pytest.approx(1 / 12)
+
+
+def test_thyroid_c_cell_counts_come_from_medullary_carcinoma_series() -> None:
+    """TTF-1 8/8 (Agoff), 6/6 (Kaufmann); PAX8 MRQ-50 0/45 (Gucer); calcitonin 23/30 (Krisch)."""
+    ttf1, ttf1_studies = _sub("ttf1", "thyroid_c_cell")
+    assert {("TTF1-AGOFF", 8, 8), ("TTF1-KAUFMANN", 6, 6)} <= ttf1_studies
+    pax8, pax8_studies = _sub("pax8", "thyroid_c_cell")
+    assert ("MTC-GUCER", 0, 45) in pax8_studies
+    calcitonin, calcitonin_studies = _sub("calcitonin", "thyroid_c_cell")
+    assert ("MTC-KRISCH", 23, 30) in calcitonin_studies
+    assert ttf1 > 0.6 and calcitonin > 0.75 and pax8 < 0.15
+
+
+def test_other_organs_keep_the_reference_counts_and_add_kidney_and_ovary() -> None:
+    _, cdx2 = _sub("cdx2", "other_non_thyroid")
+    assert {("LIN", 0, 5), ("KIDNEY-HUM", 0, 9), ("OVARY-LLOYD", 2, 41)} <= cdx2
+    _, mono = _sub("pax8_monoclonal", "other_non_thyroid")
+    _, mono_thyroid = _sub("pax8_monoclonal", "thyroid_c_cell")
+    # PAX8-RE's 49 'other' NETs split by organ: thyroid 5, the rest 44
+    assert ("PAX8-RE", 0, 44) in mono and ("PAX8-RE", 0, 5) in mono_thyroid
+
+
+def test_calcitonin_is_a_scored_marker_and_cea_is_recorded_only() -> None:
+    post = site_posterior({"calcitonin": "pos", "CEA": "pos"})
+    used = {e.id: e.used for e in post.evidence}
+    assert used == {"calcitonin": "scored", "cea": "not_site_informative"}
+
+
+def test_ttf1_and_calcitonin_positive_point_to_a_thyroid_c_cell_origin() -> None:
+    post = site_posterior({"TTF-1": "pos", "calcitonin": "pos"})
+    assert post.top(1) == ("other",)
+    note = next(w for w in post.warnings if w.code == "mixture_site_breakdown")
+    assert "thyroid C-cell" in note.message
+
+
+def test_calcitonin_moves_other_up_when_positive_and_down_when_negative() -> None:
+    base = site_posterior({"TTF1": "pos"}).probability("other")
+    assert site_posterior({"TTF1": "pos", "calcitonin": "pos"}).probability("other") > base
+    assert site_posterior({"TTF1": "pos", "calcitonin": "neg"}).probability("other") < base
+
+
+def test_ttf1_positive_without_calcitonin_recommends_calcitonin_among_the_next_markers() -> None:
+    assert "calcitonin" in {r.marker for r in recommend_markers({"TTF1": "pos"})}
+
+
+def test_contributions_add_up_exactly_for_the_mixture_site() -> None:
+    """'other' is scored with the mixture likelihood; its terms are sequential predictives."""
+    post = site_posterior(
+        {"calcitonin": "focal", "TTF1": "pos", "PAX8": "pos", "CDX2": "neg"},
+        {"carcinoid_syndrome": "no"},
+    )
+    other = next(s for s in post.sites if s.site == "other")
+    for b in post.sites:
+        if b.site == "other":
+            continue
+        lhs = math.log10(other.probability / b.probability)
+        rhs = (
+            math.log10(other.prior / b.prior)
+            + sum(c.log10_lr for c in other.contributions)
+            - sum(c.log10_lr for c in b.contributions)
+        )
+        assert lhs == pytest.approx(rhs, abs=1e-9)
+
+
+def test_the_mixture_is_not_the_product_of_averaged_frequencies() -> None:
+    """TTF-1+ and calcitonin+ are both thyroid features: the mixture keeps them together, so
+    'other' scores higher than a model that averaged each marker over the sub-origins."""
+    post = site_posterior({"TTF1": "pos", "calcitonin": "pos"})
+    other = next(s for s in post.sites if s.site == "other")
+    shares = sub_origin_shares("well")["other"]
+    averaged = 1.0
+    for marker in ("ttf1", "calcitonin"):
+        averaged *= sum(shares[sub] * _sub(marker, sub)[0] for sub in shares)
+    lung = next(s for s in post.sites if s.site == "lung")
+
+    def likelihood_ratio(site: SiteProbability) -> float:
+        return math.prod(10**c.log10_lr for c in site.contributions)
+
+    mixture_ratio = likelihood_ratio(other) / likelihood_ratio(lung)
+    averaged_ratio = averaged / math.prod(c.frequency for c in lung.contributions)
+    assert mixture_ratio > 1.5 * averaged_ratio

@@ -34,14 +34,28 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+def _check_researched(researched: bool, via: str | None, read: str | None) -> None:
+    if researched and not (via and via.strip() and read and read.strip()):
+        raise ValueError(
+            "a researched source (not cited by the reference notes) needs 'via' (the address "
+            "read) and 'read' (what was read there)"
+        )
+
+
 class Sourced(_Frozen):
-    """Provenance carried by every number."""
+    """Provenance carried by every number.
+
+    ``researched: true`` marks a source that the reference notes do not cite; it then needs
+    ``via`` (the address of what was actually read) and ``read`` (what that was, e.g. "abstract").
+    """
 
     source: str
     via: str | None = None
     estimate: bool = False
     basis: str | None = None
     unverified: bool = False
+    researched: bool = False
+    read: str | None = None
 
     @field_validator("source")
     @classmethod
@@ -57,6 +71,7 @@ class Sourced(_Frozen):
     def _estimate_has_basis(self) -> Sourced:
         if self.estimate and not (self.basis and self.basis.strip()):
             raise ValueError("an estimate needs a one-line 'basis'")
+        _check_researched(self.researched, self.via, self.read)
         if not self.estimate and any(p.strip().startswith("docs/") for p in self.source.split(";")):
             raise ValueError("a docs/ source is allowed only for an estimate (estimate: true)")
         return self
@@ -238,11 +253,23 @@ class Study(_Frozen):
     source: str
     via: str | None = None
     design: str
+    researched: bool = False
+    read: str | None = None
 
     @field_validator("source")
     @classmethod
     def _source(cls, value: str) -> str:
         return check_source(value)
+
+    @field_validator("via")
+    @classmethod
+    def _via(cls, value: str | None) -> str | None:
+        return None if value is None else check_source(value)
+
+    @model_validator(mode="after")
+    def _researched(self) -> Study:
+        _check_researched(self.researched, self.via, self.read)
+        return self
 
 
 class Observation(_Frozen):
@@ -302,12 +329,49 @@ class SiteSettings(_Frozen):
     monte_carlo_draws: SourcedNumber
 
 
+class SubOrigin(_Frozen):
+    id: str
+    label: str
+
+
+class Shares(Sourced):
+    """Pseudo-counts per sub-origin; the shares are Dirichlet(1 + count) (mean and draws)."""
+
+    counts: dict[str, int]
+
+    @field_validator("counts")
+    @classmethod
+    def _non_negative(cls, value: dict[str, int]) -> dict[str, int]:
+        if any(c < 0 for c in value.values()):
+            raise ValueError("share counts must be >= 0")
+        return value
+
+
+class SiteMixture(_Frozen):
+    """A site of the model that is a mixture of sub-origins with their own marker frequencies."""
+
+    site: str
+    components: tuple[SubOrigin, ...]
+    shares: dict[Literal["well", "poor"], Shares]
+
+    @model_validator(mode="after")
+    def _shares_cover_components(self) -> SiteMixture:
+        ids = {c.id for c in self.components}
+        if len(ids) < 2 or len(ids) != len(self.components):
+            raise ValueError(f"mixture {self.site}: needs two or more distinct sub-origins")
+        for name, shares in self.shares.items():
+            if set(shares.counts) != ids:
+                raise ValueError(f"mixture {self.site}, prior {name}: counts must name {ids}")
+        return self
+
+
 class SiteMarkerFile(_Frozen):
     version: int
     sites: tuple[SiteLabel, ...]
     priors: dict[Literal["well", "poor"], Prior]
     settings: SiteSettings
     studies: dict[str, Study]
+    mixtures: tuple[SiteMixture, ...] = ()
     markers: tuple[MarkerEntry, ...]
     dependence_groups: tuple[DependenceGroup, ...]
     recognised_markers: tuple[RecognisedMarker, ...]
@@ -318,14 +382,29 @@ class SiteMarkerFile(_Frozen):
         for name, prior in self.priors.items():
             if set(prior.weights) != sites:
                 raise ValueError(f"prior {name!r} must weigh exactly the sites {sorted(sites)}")
+        mixed = {m.site for m in self.mixtures}
+        components = [c.id for m in self.mixtures for c in m.components]
+        if not mixed <= sites or len(mixed) != len(self.mixtures):
+            raise ValueError(f"mixtures must name distinct sites of the model: {sorted(mixed)}")
+        if len(set(components)) != len(components) or set(components) & sites:
+            raise ValueError("sub-origin ids must be unique and differ from the site ids")
+        for mix in self.mixtures:
+            if set(mix.shares) != set(self.priors):
+                raise ValueError(
+                    f"mixture {mix.site}: shares needed for the priors {sorted(self.priors)}"
+                )
+        cells = (sites - mixed) | set(components)
         ids = [m.id for m in self.markers] + [m.id for m in self.recognised_markers]
         dupes = {i for i in ids if ids.count(i) > 1}
         if dupes:
             raise ValueError(f"marker ids listed twice: {sorted(dupes)}")
         for m in self.markers:
             for site, observations in m.frequencies.items():
-                if site not in sites:
-                    raise ValueError(f"marker {m.id}: unknown site {site!r}")
+                if site not in cells:
+                    raise ValueError(
+                        f"marker {m.id}: {site!r} is not a site or sub-origin of the model "
+                        "(a mixture site takes counts through its sub-origins)"
+                    )
                 for o in observations:
                     if o.study not in self.studies:
                         raise ValueError(f"marker {m.id}, site {site}: unknown study {o.study!r}")

@@ -47,6 +47,8 @@ __all__ = [
     "marker_frequency_table",
     "recommend_markers",
     "site_posterior",
+    "sub_origin_frequency_table",
+    "sub_origin_shares",
 ]
 
 _SEED = 20261125
@@ -211,7 +213,7 @@ def _cell(
 
 @dataclass(frozen=True, slots=True)
 class _Feature:
-    """A scorable piece of evidence: one cell per site."""
+    """A scorable piece of evidence: one cell per component (a site, or a sub-origin of one)."""
 
     id: str
     label: str
@@ -221,10 +223,29 @@ class _Feature:
 
 
 @dataclass(frozen=True, slots=True)
+class _Shares:
+    """Dirichlet(alpha) shares of the sub-origins of one mixture site, for one prior."""
+
+    components: tuple[int, ...]  # component indices
+    alpha: NDArray[np.float64]
+
+    @property
+    def mean(self) -> NDArray[np.float64]:
+        return np.asarray(self.alpha / np.sum(self.alpha), dtype=np.float64)
+
+
+@dataclass(frozen=True, slots=True)
 class _Model:
     sites: tuple[str, ...]
     labels: tuple[str, ...]
-    priors: dict[str, NDArray[np.float64]]
+    # Components: every plain site is one component; a mixture site has one per sub-origin.
+    component_ids: tuple[str, ...]
+    component_labels: tuple[str, ...]
+    site_of: NDArray[np.intp]  # component -> site index
+    members: tuple[tuple[int, ...], ...]  # site index -> its component indices
+    priors: dict[str, NDArray[np.float64]]  # site priors
+    shares: dict[str, tuple[_Shares, ...]]  # prior name -> shares of each mixture site
+    share_notes: dict[str, str]
     markers: dict[str, _Feature]
     recognised: dict[str, str]
     marker_labels: dict[str, str]
@@ -241,15 +262,32 @@ class _Model:
     level: float
     draws: int
 
+    def component_prior(self, prior: str) -> NDArray[np.float64]:
+        """Prior of every component: site prior times the mean share of the sub-origin."""
+        out = self.priors[prior][self.site_of].astype(np.float64)
+        for sh in self.shares[prior]:
+            out[list(sh.components)] *= sh.mean
+        return out
 
-def _study_count(o: Observation, study_source: str) -> StudyCount:
+    def within_site_shares(self, prior: str) -> NDArray[np.float64]:
+        """Share of each component within its site (1 for a plain site)."""
+        out = np.ones(len(self.component_ids))
+        for sh in self.shares[prior]:
+            out[list(sh.components)] = sh.mean
+        return out
+
+
+def _study_count(o: Observation, study_source: str, prefix: str | None) -> StudyCount:
+    scope = o.scope
+    if prefix is not None:
+        scope = f"{prefix}: {scope}" if scope else prefix
     return StudyCount(
         study=o.study,
         k=o.k,
         n=o.n,
         specimen=o.specimen,
         source=study_source,
-        scope=o.scope,
+        scope=scope,
         estimate=o.estimate,
         basis=o.basis,
     )
@@ -261,21 +299,41 @@ def _model() -> _Model:
     s = data.settings
     level = s.credible_level.value
     sites = tuple(x.id for x in data.sites)
+    mixtures = {m.site: m for m in data.mixtures}
+    comp_ids: list[str] = []
+    comp_labels: list[str] = []
+    site_of: list[int] = []
+    members: list[tuple[int, ...]] = []
+    for j, site in enumerate(sites):
+        start = len(comp_ids)
+        if site in mixtures:
+            for sub in mixtures[site].components:
+                comp_ids.append(sub.id)
+                comp_labels.append(sub.label)
+                site_of.append(j)
+        else:
+            comp_ids.append(site)
+            comp_labels.append(data.sites[j].label)
+            site_of.append(j)
+        members.append(tuple(range(start, len(comp_ids))))
+    is_sub = {x.id for m in data.mixtures for x in m.components}
+
     pseudo = s.imputed_pseudo_count.value
     markers: dict[str, _Feature] = {}
     for m in data.markers:
         known: dict[str, _Cell] = {}
-        for site in sites:
-            obs = m.frequencies.get(site, ())
+        for i, comp in enumerate(comp_ids):
+            obs = m.frequencies.get(comp, ())
             if obs:
-                counts = tuple(_study_count(o, data.studies[o.study].source) for o in obs)
-                known[site] = _cell([(1 + o.k, 1 + o.n - o.k) for o in obs], False, counts, level)
+                prefix = comp_labels[i] if comp in is_sub else None
+                counts = tuple(_study_count(o, data.studies[o.study].source, prefix) for o in obs)
+                known[comp] = _cell([(1 + o.k, 1 + o.n - o.k) for o in obs], False, counts, level)
         average = float(np.mean([c.mean for c in known.values()]))
         marker_cells = tuple(
-            known[site]
-            if site in known
+            known[comp]
+            if comp in known
             else _cell([(average * pseudo, (1 - average) * pseudo)], True, (), level)
-            for site in sites
+            for comp in comp_ids
         )
         markers[m.id] = _Feature(m.id, m.label, "marker", marker_cells)
     groups: dict[str, str] = {}
@@ -295,7 +353,7 @@ def _model() -> _Model:
         for name in (c.id, *c.aliases):
             clue_index[name_key(name)] = c.id
         if c.kind == "binary":
-            cells = tuple(
+            site_cells = [
                 _cell(
                     [
                         (
@@ -318,7 +376,9 @@ def _model() -> _Model:
                     level,
                 )
                 for site in sites
-            )
+            ]
+            # a clue is declared per site: every sub-origin of a mixture site shares it
+            cells = tuple(site_cells[j] for j in site_of)
             binary[c.id] = _Feature(c.id, c.label, "clue", cells, c.exclusive_group)
         elif c.kind == "localising":
             assert c.detection is not None and c.false_localisation is not None
@@ -358,10 +418,28 @@ def _model() -> _Model:
                     level,
                 ),
             )
+    shares: dict[str, tuple[_Shares, ...]] = {}
+    share_notes: dict[str, str] = {}
+    index = {c: i for i, c in enumerate(comp_ids)}
+    for prior in data.priors:
+        entries = []
+        for mix in data.mixtures:
+            sh = mix.shares[prior]
+            comps = tuple(index[x.id] for x in mix.components)
+            alpha = np.array([1.0 + sh.counts[x.id] for x in mix.components])
+            entries.append(_Shares(comps, alpha))
+            share_notes[prior] = sh.basis or ""
+        shares[prior] = tuple(entries)
     return _Model(
         sites=sites,
         labels=tuple(x.label for x in data.sites),
+        component_ids=tuple(comp_ids),
+        component_labels=tuple(comp_labels),
+        site_of=np.array(site_of, dtype=np.intp),
+        members=tuple(members),
         priors={k: np.array([p.weights[site] for site in sites]) for k, p in data.priors.items()},
+        shares=shares,
+        share_notes=share_notes,
         markers=markers,
         recognised={m.id: m.reason for m in data.recognised_markers},
         marker_labels={
@@ -602,7 +680,8 @@ def _evidence(
         if site not in model.sites:
             raise choice_error(field, raw_value, origin_sites(), "site")
         hit, miss = model.localising[clue_id]
-        cells = tuple(hit if s == site else miss for s in model.sites)
+        target = model.sites.index(site)
+        cells = tuple(hit if j == target else miss for j in model.site_of)
         scored.append(_Scored(clue_id, "clue", site, True, 1.0, cells))
         items.append(
             EvidenceItem(
@@ -613,21 +692,36 @@ def _evidence(
 
 
 # --- scoring -------------------------------------------------------------------------------
+#
+# The posterior is computed over components (the plain sites and the sub-origins of a mixture
+# site) and summed per site, so a mixture site is scored with the mixture likelihood
+# sum_j share_j * prod_i P(result_i | j)^weight_i, not with per-marker averaged frequencies.
 
 
 def _loglik(e: _Scored, freq: NDArray[np.float64]) -> NDArray[np.float64]:
-    """Weighted natural-log likelihood of the result for each site (freq may be 1-D or 2-D)."""
+    """Weighted natural-log likelihood of the result for each component (1-D or 2-D freq)."""
     p = freq if e.positive else 1.0 - freq
     return np.asarray(e.weight * np.log(np.clip(p, 1e-12, 1.0)), dtype=np.float64)
 
 
-def _posterior(
-    prior: NDArray[np.float64], logliks: Sequence[NDArray[np.float64]]
-) -> NDArray[np.float64]:
-    total = np.log(prior) + (np.sum(logliks, axis=0) if logliks else 0.0)
+def _normalise(total: NDArray[np.float64]) -> NDArray[np.float64]:
     total = total - np.max(total, axis=-1, keepdims=True)
     w = np.exp(total)
     return np.asarray(w / np.sum(w, axis=-1, keepdims=True), dtype=np.float64)
+
+
+def _component_posterior(
+    prior: NDArray[np.float64], logliks: Sequence[NDArray[np.float64]]
+) -> NDArray[np.float64]:
+    return _normalise(np.log(prior) + (np.sum(logliks, axis=0) if logliks else 0.0))
+
+
+def _by_site(model: _Model, post: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Sum component probabilities (last axis) into site probabilities."""
+    out = np.zeros((*post.shape[:-1], len(model.sites)))
+    for j, comps in enumerate(model.members):
+        out[..., j] = np.sum(post[..., list(comps)], axis=-1)
+    return out
 
 
 def _means(e: _Scored) -> NDArray[np.float64]:
@@ -642,11 +736,97 @@ def _draw(e: _Scored, rng: np.random.Generator, n: int) -> NDArray[np.float64]:
     return out
 
 
+def _draw_prior(model: _Model, name: str, rng: np.random.Generator, n: int) -> NDArray[np.float64]:
+    """Component priors with the sub-origin shares drawn from their Dirichlet distributions."""
+    out = np.tile(model.priors[name][model.site_of], (n, 1))
+    for sh in model.shares[name]:
+        out[:, list(sh.components)] *= rng.dirichlet(sh.alpha, size=n)
+    return out
+
+
 def _prior(
     differentiation: Literal["well", "poor"] | None,
 ) -> tuple[Literal["well", "poor"], NDArray[np.float64]]:
+    """The prior in use and the prior of every component."""
     name: Literal["well", "poor"] = "poor" if differentiation == "poor" else "well"
-    return name, _model().priors[name]
+    return name, _model().component_prior(name)
+
+
+@dataclass(frozen=True, slots=True)
+class _SiteTerm:
+    """One piece of evidence read at one site: log P(result | site, earlier evidence)."""
+
+    loglik: float
+    weights: NDArray[np.float64]  # within-site weights of the site's components before it
+
+
+def _site_terms(
+    model: _Model, prior_name: str, logliks: Sequence[NDArray[np.float64]]
+) -> list[list[_SiteTerm]]:
+    """Per evidence and site, the log-likelihood of the result at the site.
+
+    A plain site has one component and the term is its log-likelihood. For a mixture site the
+    term is the predictive probability given the evidence before it (in panel order), with the
+    sub-origin weights updated as evidence accrues; the terms then multiply to the mixture
+    likelihood exactly, so the contributions add up to the posterior.
+    """
+    log_w = np.log(model.within_site_shares(prior_name))
+    out: list[list[_SiteTerm]] = []
+    for ll in logliks:
+        row: list[_SiteTerm] = []
+        for comps in model.members:
+            idx = list(comps)
+            lw = log_w[idx]
+            norm = float(np.logaddexp.reduce(lw))
+            weights = np.exp(lw - norm)
+            term = float(np.logaddexp.reduce(lw + ll[idx])) - norm
+            row.append(_SiteTerm(term, weights))
+        log_w = log_w + ll
+        out.append(row)
+    return out
+
+
+def _weighted_cell(
+    cells: Sequence[_Cell], comps: Sequence[int], weights: NDArray[np.float64]
+) -> tuple[float, tuple[float, float], bool, tuple[StudyCount, ...]]:
+    """Frequency at a site from its components' cells: weighted mean and interval ends."""
+    sub = [cells[i] for i in comps]
+    mean = float(sum(w * c.mean for w, c in zip(weights, sub, strict=True)))
+    lo = float(sum(w * c.interval[0] for w, c in zip(weights, sub, strict=True)))
+    hi = float(sum(w * c.interval[1] for w, c in zip(weights, sub, strict=True)))
+    imputed = any(c.imputed for c in sub)
+    studies = tuple(x for c in sub for x in c.studies)
+    return mean, (lo, hi), imputed, studies
+
+
+def _sub_origin_warning(
+    model: _Model,
+    comp_post: NDArray[np.float64],
+    site_post: NDArray[np.float64],
+    calcitonin_done: bool,
+) -> list[NenWarning]:
+    """Which sub-origin a mixture site stands for, when that site is among the top three."""
+    out: list[NenWarning] = []
+    top3 = set(np.argsort(-site_post)[:3].tolist())
+    for j, comps in enumerate(model.members):
+        if len(comps) < 2 or j not in top3 or site_post[j] <= 0:
+            continue
+        parts = ", ".join(
+            f"{model.component_labels[i]} {comp_post[i] / site_post[j]:.0%}" for i in comps
+        )
+        message = f"'{model.sites[j]}' ({site_post[j]:.0%}) is made of: {parts}."
+        if not calcitonin_done and "thyroid_c_cell" in {model.component_ids[i] for i in comps}:
+            message += (
+                " Calcitonin immunostaining (or serum calcitonin) tests a thyroid C-cell origin."
+            )
+        out.append(
+            NenWarning(
+                code="mixture_site_breakdown",
+                message=message,
+                source="PMC6821118",
+            )
+        )
+    return out
 
 
 def site_posterior(
@@ -669,15 +849,23 @@ def site_posterior(
     """
     model = _model()
     scored, items, warnings = _evidence(markers, clues)
-    prior_name, prior = _prior(differentiation)
+    prior_name, comp_prior = _prior(differentiation)
+    site_prior = model.priors[prior_name]
     data = site_markers().priors[prior_name]
 
     logliks = [_loglik(e, _means(e)) for e in scored]
-    post = _posterior(prior, logliks)
+    comp_post = _component_posterior(comp_prior, logliks)
+    post = _by_site(model, comp_post)
 
     rng = np.random.default_rng(_SEED)
     if scored:
-        draws = _posterior(prior, [_loglik(e, _draw(e, rng, model.draws)) for e in scored])
+        prior_draws = _draw_prior(model, prior_name, rng, model.draws)
+        draws = _by_site(
+            model,
+            _component_posterior(
+                prior_draws, [_loglik(e, _draw(e, rng, model.draws)) for e in scored]
+            ),
+        )
         lo_q, hi_q = (1 - model.level) / 2, 1 - (1 - model.level) / 2
         p_lo = np.quantile(draws, lo_q, axis=0)
         p_hi = np.quantile(draws, hi_q, axis=0)
@@ -685,14 +873,18 @@ def site_posterior(
         p_lo = p_hi = post
 
     ln10 = math.log(10)
+    terms = _site_terms(model, prior_name, logliks)
     contributions: list[list[SiteContribution]] = [[] for _ in model.sites]
     totals = np.zeros(len(model.sites))
-    for e, ll in zip(scored, logliks, strict=True):
-        marginal = float(np.log(np.sum(prior * np.exp(ll))))
-        c = (ll - marginal) / ln10
+    for e, row in zip(scored, terms, strict=True):
+        site_ll = np.array([t.loglik for t in row])
+        marginal = float(np.log(np.sum(site_prior * np.exp(site_ll))))
+        c = (site_ll - marginal) / ln10
         totals += c
-        for j, cell in enumerate(e.cells):
-            lo, hi = cell.interval
+        for j, term in enumerate(row):
+            freq, (lo, hi), imputed, studies = _weighted_cell(
+                e.cells, model.members[j], term.weights
+            )
             pr = (lo, hi) if e.positive else (1 - hi, 1 - lo)
             lr = tuple((e.weight * math.log(max(x, 1e-12)) - marginal) / ln10 for x in pr)
             contributions[j].append(
@@ -701,14 +893,14 @@ def site_posterior(
                     kind=e.kind,
                     result=e.result,
                     weight=e.weight,
-                    frequency=cell.mean,
-                    frequency_interval=cell.interval,
-                    p_result=cell.mean if e.positive else 1 - cell.mean,
+                    frequency=freq,
+                    frequency_interval=(lo, hi),
+                    p_result=freq if e.positive else 1 - freq,
                     p_result_interval=pr,
                     log10_lr=float(c[j]),
                     log10_lr_interval=(min(lr), max(lr)),
-                    imputed=cell.imputed,
-                    studies=cell.studies,
+                    imputed=imputed,
+                    studies=studies,
                 )
             )
 
@@ -738,12 +930,15 @@ def site_posterior(
                 source="https://ar.iiarjournals.org/content/36/3/921",
             )
         )
+    if scored:
+        calcitonin_done = any(i.id == "calcitonin" and i.used != "not_done" for i in items)
+        warnings.extend(_sub_origin_warning(model, comp_post, post, calcitonin_done))
 
     sites = [
         SiteProbability(
             site=site,
             label=model.labels[j],
-            prior=float(prior[j]),
+            prior=float(site_prior[j]),
             probability=float(post[j]),
             probability_interval=(float(p_lo[j]), float(p_hi[j])),
             log10_lr_total=float(totals[j]),
@@ -761,8 +956,10 @@ def site_posterior(
         warnings=tuple(warnings),
         credible_level=model.level,
         method="naive Bayes over primary sites; per-study Beta(1+k, 1+n-k) posteriors mixed with "
-        "equal weight per site; markers assumed independent given the site (overlapping "
-        "markers down-weighted); probability intervals from Monte Carlo draws of the frequencies",
+        "equal weight per site; 'other' scored as a mixture of sub-origins (thyroid C-cell and "
+        "other organs) with Dirichlet shares; markers assumed independent given the site or "
+        "sub-origin (overlapping markers down-weighted); probability intervals from Monte Carlo "
+        "draws of the frequencies and shares",
     )
 
 
@@ -781,7 +978,8 @@ def recommend_markers(
     """The next markers to stain, by expected information gain about the site (bits).
 
     Markers already in the panel (any result, synonyms included) are skipped; so is the
-    monoclonal PAX8 when any PAX8 was done.
+    monoclonal PAX8 when any PAX8 was done. The gain is measured on the site posterior (the
+    sub-origins of 'other' are summed).
 
     >>> [r.marker for r in recommend_markers({"synaptophysin": "pos"}, top=1)]
     ['cdx2']
@@ -790,8 +988,8 @@ def recommend_markers(
     scored, items, _ = _evidence(markers, clues)
     _, prior = _prior(differentiation)
     logliks = [_loglik(e, _means(e)) for e in scored]
-    current = _posterior(prior, logliks)
-    h0 = _entropy(current)
+    current = _component_posterior(prior, logliks)
+    h0 = _entropy(_by_site(model, current))
     done = {i.id for i in items if i.kind == "marker"}
     if done & {"pax8", "pax8_monoclonal"}:
         done |= {"pax8", "pax8_monoclonal"}
@@ -810,7 +1008,7 @@ def recommend_markers(
             e = _Scored(
                 marker_id, "marker", "pos" if positive else "neg", positive, weight, feature.cells
             )
-            post = _posterior(prior, [*logliks, _loglik(e, f)])
+            post = _by_site(model, _component_posterior(prior, [*logliks, _loglik(e, f)]))
             outcomes.append((p_r, post))
         eig = h0 - sum(p_r * _entropy(post) for p_r, post in outcomes)
         best = [(model.sites[int(np.argmax(post))], float(np.max(post))) for _, post in outcomes]
@@ -833,10 +1031,61 @@ def recommend_markers(
 def marker_frequency_table() -> tuple[
     tuple[str, str, float, tuple[float, float], bool, tuple[StudyCount, ...]], ...
 ]:
-    """Every (marker, site) frequency: mean, credible interval, imputed flag and its studies."""
+    """Every (marker, site) frequency: mean, credible interval, imputed flag and its studies.
+
+    A mixture site ('other') is given with its sub-origins weighted by their mean shares under
+    the well-differentiated prior (interval: the weighted interval ends of the sub-origins);
+    :func:`sub_origin_frequency_table` lists the sub-origins themselves.
+    """
+    model = _model()
+    shares = model.within_site_shares("well")
+    rows = []
+    for marker_id, feature in model.markers.items():
+        for j, site in enumerate(model.sites):
+            comps = model.members[j]
+            mean, interval, imputed, studies = _weighted_cell(
+                feature.cells, comps, shares[list(comps)]
+            )
+            rows.append((marker_id, site, mean, interval, imputed, studies))
+    return tuple(rows)
+
+
+def sub_origin_frequency_table() -> tuple[
+    tuple[str, str, str, float, tuple[float, float], bool, tuple[StudyCount, ...]], ...
+]:
+    """(marker, site, sub-origin, mean, interval, imputed, studies) for every mixture site."""
     model = _model()
     rows = []
     for marker_id, feature in model.markers.items():
-        for site, cell in zip(model.sites, feature.cells, strict=True):
-            rows.append((marker_id, site, cell.mean, cell.interval, cell.imputed, cell.studies))
+        for j, comps in enumerate(model.members):
+            if len(comps) < 2:
+                continue
+            for i in comps:
+                c = feature.cells[i]
+                rows.append(
+                    (
+                        marker_id,
+                        model.sites[j],
+                        model.component_ids[i],
+                        c.mean,
+                        c.interval,
+                        c.imputed,
+                        c.studies,
+                    )
+                )
     return tuple(rows)
+
+
+def sub_origin_shares(
+    differentiation: Literal["well", "poor"] | None = None,
+) -> dict[str, dict[str, float]]:
+    """Mean share of each sub-origin within its mixture site, for the prior in use."""
+    model = _model()
+    name, _ = _prior(differentiation)
+    out: dict[str, dict[str, float]] = {}
+    for sh in model.shares[name]:
+        site = model.sites[int(model.site_of[sh.components[0]])]
+        out[site] = {
+            model.component_ids[i]: float(m) for i, m in zip(sh.components, sh.mean, strict=True)
+        }
+    return out
