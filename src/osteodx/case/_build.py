@@ -21,7 +21,7 @@ from osteodx.case._model import (
     TestResult,
     TextMention,
 )
-from osteodx.case._text import TextReader
+from osteodx.case._text import TextMatch, TextReader
 from osteodx.case._units import LabRegistry, UnitError, convert, parse_value_with_unit
 from osteodx.knowledge import Knowledge, load_knowledge
 from osteodx.knowledge._hpo import HpoIndex, hpo_index
@@ -29,16 +29,31 @@ from osteodx.knowledge._schema import LabAnalyte
 
 if TYPE_CHECKING:
     from osteodx.bone import BoneInputs
+    from osteodx.case._textlabs import Comparator, TextLabValue
 
 __all__ = ["CaseBuilder", "ReadingContext", "default_context"]
 
 MAX_AGE_YEARS = 125.0
 _HPO_ID = re.compile(r"HP:\d{7}")
 
-# analyte, value in its unit, value as entered, LOINC code, own reference range, location
-_PendingLab = tuple[
-    LabAnalyte, float, str, str | None, tuple[float | None, float | None] | None, str
-]
+
+@dataclass(frozen=True, slots=True)
+class _PendingLab:
+    """A laboratory value waiting for sex and age to be interpreted.
+
+    ``value`` is in the analyte's unit; ``comparator`` is set for a censored value read from
+    text ("<0.1 ng/mL": the value lies below ``value``); ``from_text`` marks a value read from
+    free text, whose findings yield to findings coded in the case.
+    """
+
+    lab: LabAnalyte
+    value: float
+    entered: str
+    loinc: str | None
+    own_range: tuple[float | None, float | None] | None
+    loc: str
+    comparator: Comparator = ""
+    from_text: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -304,7 +319,9 @@ class CaseBuilder:
             )
             return
         # Interpretation needs sex and age, which may be read after the labs: defer it.
-        self._pending_labs.append((lab, canonical, f"{value:g} {unit}", loinc, own_range, loc))
+        self._pending_labs.append(
+            _PendingLab(lab, canonical, f"{value:g} {unit}", loinc, own_range, loc)
+        )
 
     def add_lab_text(self, name: str, raw: object, loc: str) -> None:
         """A case-form lab line: ``alkaline phosphatase: 350 U/L``."""
@@ -335,10 +352,12 @@ class CaseBuilder:
     def build(self) -> Case:
         if any(i.level == "error" for i in self.issues):
             raise CaseInputError(self.source, tuple(self.issues))
-        measurements = self._interpret_labs()
+        readings = [(text, loc, self.ctx.text.read(text)) for text, loc in self._texts]
+        lab_mentions = self._add_text_labs(readings)
+        measurements = self._interpret_labs({f.id for f in self._findings})
         findings = list(self._findings)
         coded_ids = {f.id for f in findings}
-        mentions = self._read_texts(findings, coded_ids)
+        mentions = self._read_texts(readings, findings, coded_ids) + lab_mentions
         findings = self._add_implied(findings)
         findings = self._drop_conflicts(findings)
         # A test result replaces the findings it already counts (a NEN biopsy, "known NEN").
@@ -364,10 +383,15 @@ class CaseBuilder:
             test_results=tuple(self.test_results),
         )
 
-    def _interpret_labs(self) -> list[Measurement]:
+    def _interpret_labs(self, coded_ids: set[str]) -> list[Measurement]:
         out: list[Measurement] = []
-        for lab, value, entered, loinc, own_range, loc in self._pending_labs:
-            interp = self.ctx.labs.interpret(lab, value, self.sex.value, self.age_years, own_range)
+        for pending in self._pending_labs:
+            lab, value, entered, loc = pending.lab, pending.value, pending.entered, pending.loc
+            loinc, own_range = pending.loinc, pending.own_range
+            # A censored value lies beyond its bound: ">200" is above 200, "<0.1" below 0.1.
+            judged = _beyond(value, pending.comparator)
+            interp = self.ctx.labs.interpret(lab, judged, self.sex.value, self.age_years, own_range)
+            lab_findings: list[Finding] = []
             out.append(
                 Measurement(
                     analyte=lab.key,
@@ -388,33 +412,169 @@ class CaseBuilder:
                 evidence += f"; reference {_fmt(interp.low)}-{_fmt(interp.high)} {lab.unit}"
             evidence += ")"
             if interp.flag == "high" and lab.high_term:
-                self._findings.append(
+                lab_findings.append(
                     Finding(lab.high_term.id, lab.high_term.label, True, "lab", loc, evidence)
                 )
             elif interp.flag == "low" and lab.low_term:
-                self._findings.append(
+                lab_findings.append(
                     Finding(lab.low_term.id, lab.low_term.label, True, "lab", loc, evidence)
                 )
             elif interp.flag == "normal":
                 for term in (lab.high_term, lab.low_term):
                     if term:
-                        self._findings.append(
+                        lab_findings.append(
                             Finding(term.id, term.label, False, "lab", loc, evidence)
                         )
             # Graded levels (labs.yaml): each exceeded level is observed, and the first level not
             # exceeded is excluded, so the value counts once, in its band (docs/model.md).
-            for level, exceeded in lab.graded_levels(value, interp.flag, interp.high):
+            levels = lab.graded_levels(judged, interp.flag, interp.high)
+            if pending.comparator in (">", ">=") and levels and not levels[-1][1]:
+                levels = levels[:-1]  # ">200": whether it is above the next level is unknown
+            for level, exceeded in levels:
                 said = f"{evidence[:-1]}; {'' if exceeded else 'not '}{level.describe(lab.unit)})"
-                self._findings.append(
-                    Finding(level.finding, level.label, exceeded, "lab", loc, said)
-                )
+                lab_findings.append(Finding(level.finding, level.label, exceeded, "lab", loc, said))
+            if pending.from_text:  # a finding coded in the case wins over a value read from text
+                lab_findings = [f for f in lab_findings if f.id not in coded_ids]
+            self._findings.extend(lab_findings)
         return out
 
-    def _read_texts(self, findings: list[Finding], coded_ids: set[str]) -> list[TextMention]:
+    # --- laboratory values read from free text (case/_textlabs.py) -------------------------
+    def _add_text_labs(self, readings: list[tuple[str, str, list[TextMatch]]]) -> list[TextMention]:
+        """Queue the values read from text as labs; coded values of an analyte win."""
+        coded = {p.lab.key for p in self._pending_labs}
+        first: dict[str, _PendingLab] = {}
+        mentions: list[TextMention] = []
+        for _text, loc, matches in readings:
+            for match in matches:
+                found = match.lab
+                lab = self.ctx.labs.by_name(found.analyte) if found is not None else None
+                if found is None or lab is None:
+                    continue
+                where = f'{loc} "{match.phrase}"'
+                if found.problem:
+                    self.warn(
+                        where,
+                        f"{lab.name} {found.problem}; not read from the text",
+                        f"write one value with its unit, e.g. '{lab.name} 350 {lab.unit}', or "
+                        "add it as a coded measurement",
+                    )
+                    continue
+                if match.status not in ("present", "negated"):
+                    mentions.append(
+                        TextMention(
+                            match.finding_id, lab.name, match.phrase, match.sentence,
+                            match.status, loc,
+                        )
+                    )  # fmt: skip
+                    continue
+                pending = self._text_lab(lab, found, where)
+                if pending is None:
+                    continue
+                status: MentionStatus = "present"
+                if lab.key in coded:
+                    status = "overridden"  # the coded measurement is counted, not the text
+                elif lab.key in first:
+                    status = "overridden"
+                    earlier = first[lab.key]
+                    if (pending.comparator, pending.value) != (earlier.comparator, earlier.value):
+                        self.warn(
+                            where,
+                            f"a second {lab.name} value in the text ({pending.entered}) differs "
+                            f"from the first ({earlier.entered}); the first is used",
+                            "keep one value in the text, or give each value as a coded measurement",
+                        )
+                else:
+                    first[lab.key] = pending
+                    self._pending_labs.append(pending)
+                label = f"{lab.name} {pending.comparator}{pending.value:g} {lab.unit}"
+                mentions.append(
+                    TextMention(match.finding_id, label, match.phrase, match.sentence, status, loc)
+                )
+        return mentions
+
+    def _text_lab(self, lab: LabAnalyte, found: TextLabValue, where: str) -> _PendingLab | None:
+        """A value read from text, checked like a coded one; problems are warnings here."""
+        assert found.value is not None
+        accepted = ", ".join(lab.units or (lab.unit,))
+        unit = found.unit
+        entered = found.written
+        if unit is None:
+            # No unit written: taken only when exactly one accepted unit gives a plausible value.
+            readings: dict[float, str] = {}
+            for candidate in lab.units or (lab.unit,):
+                try:
+                    converted = convert(found.value, candidate, lab.unit, lab.molar_mass_g_per_mol)
+                except UnitError:
+                    continue
+                if lab.plausible.min <= converted <= lab.plausible.max:
+                    readings.setdefault(round(converted, 9), candidate)
+            if len(readings) != 1:
+                units = " or ".join(readings.values())
+                why = f"could be {units}" if readings else "is implausible in every unit"
+                self.warn(
+                    where,
+                    f"{lab.name} {found.written} has no unit and {why}; not read from the text",
+                    f"write the unit ({accepted})",
+                )
+                return None
+            unit = next(iter(readings.values()))
+            entered = f"{found.written} (no unit written; read as {unit})"
+        own_range: tuple[float | None, float | None] | None = None
+        try:
+            value = convert(found.value, unit, lab.unit, lab.molar_mass_g_per_mol)
+            if found.reference is not None:
+                low, high = (
+                    None if b is None else convert(b, unit, lab.unit, lab.molar_mass_g_per_mol)
+                    for b in found.reference
+                )
+                own_range = (low, high)
+        except UnitError:
+            self.warn(
+                where,
+                f"unit {unit!r} cannot be read for {lab.name}; not read from the text",
+                f"write the value in {accepted}",
+            )
+            return None
+        if not lab.plausible.min <= value <= lab.plausible.max:
+            self.warn(
+                where,
+                f"{lab.name} {found.written} is implausible; not read from the text",
+                f"check the value; plausible range is {lab.plausible.min:g}-"
+                f"{lab.plausible.max:g} {lab.unit}",
+            )
+            return None
+        if found.comparator:
+            # A censored value is read only when every value beyond its bound reads the same.
+            extreme = lab.plausible.min if found.comparator.startswith("<") else lab.plausible.max
+            flags = {
+                self.ctx.labs.interpret(lab, x, self.sex.value, self.age_years, own_range).flag
+                for x in (_beyond(value, found.comparator), extreme)
+            }
+            if len(flags) > 1:
+                self.warn(
+                    where,
+                    f"{lab.name} {found.written} may be inside or outside the reference range; "
+                    "not read from the text",
+                    "give the measured value",
+                )
+                return None
+        return _PendingLab(
+            lab, value, f"{entered} (read from text)", None, own_range, where,
+            found.comparator, from_text=True,
+        )  # fmt: skip
+
+    def _read_texts(
+        self,
+        readings: list[tuple[str, str, list[TextMatch]]],
+        findings: list[Finding],
+        coded_ids: set[str],
+    ) -> list[TextMention]:
         mentions: list[TextMention] = []
         seen: dict[str, str] = {}
-        for text, loc in self._texts:
-            for match in self.ctx.text.read(text):
+        for _text, loc, matches in readings:
+            for match in matches:
+                if match.lab is not None:
+                    continue  # laboratory values: _add_text_labs
                 label = _label(self.ctx, match.finding_id)
                 status: MentionStatus = match.status
                 if status in ("present", "negated") and (
@@ -506,3 +666,12 @@ def _label(ctx: ReadingContext, finding_id: str) -> str:
 
 def _fmt(x: float | None) -> str:
     return "" if x is None else f"{x:g}"
+
+
+def _beyond(value: float, comparator: Comparator) -> float:
+    """The value a censored result is judged at: just past its bound for '<' and '>'."""
+    if comparator == ">":
+        return math.nextafter(value, math.inf)
+    if comparator == "<":
+        return math.nextafter(value, -math.inf)
+    return value

@@ -1,10 +1,16 @@
-"""Findings read from free text with medspaCy: phrase targets plus ConText for negation.
+"""Findings and laboratory values read from free text with medspaCy.
 
 Phrases come from the knowledge base (``phrases`` of local findings, ``hpo_phrases`` for HPO
 terms). medspaCy's ConText marks each match as negated ("no history of tea drinking"), uncertain
 ("raising the question of prostate cancer"), about a relative ("her mother had ...") or
 hypothetical; only plain and negated mentions count as evidence. Sentences are split by
 spaCy's rule-based sentencizer.
+
+Numeric laboratory values ("ALP was 1,250 IU/L") are found by ``case/_textlabs.py`` and come
+back as matches with ``lab`` set, each with its sentence. A second ConText, over the value
+mentions only, marks values of relatives and hypothetical values ("if PSA exceeds 10 ng/mL");
+negation is not applied to them: a number written with a name is a measurement ("no rise in
+ALP (95 U/L)" still says the ALP was 95 U/L), while "no PSA measured" has no number to read.
 """
 
 from __future__ import annotations
@@ -12,11 +18,14 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from osteodx.case._model import MentionStatus
 from osteodx.knowledge import Knowledge
 from osteodx.knowledge._hpo import read_cache, write_cache
+
+if TYPE_CHECKING:  # imported with the first text that holds a digit (its regexes take ~15 ms)
+    from osteodx.case._textlabs import LabTextScanner, TextLabValue
 
 __all__ = ["TextMatch", "TextReader"]
 
@@ -38,13 +47,36 @@ _EXTRA_CONTEXT_RULES: tuple[tuple[str, str, str], ...] = (
     ("negative", "NEGATED_EXISTENCE", "BACKWARD"),
 )
 
+# ConText rules for laboratory values: whose value (a relative's) and whether it was measured
+# (a conditional statement). Semicolons, "but" and "whereas" end a rule's scope.
+_LAB_CONTEXT_RULES: tuple[tuple[str, str, str], ...] = (
+    *(
+        (word, "FAMILY", "BIDIRECTIONAL")
+        for word in (
+            "mother", "father", "sister", "brother", "sibling", "siblings", "son", "daughter",
+            "parent", "parents", "relative", "relatives", "family", "cousin", "aunt", "uncle",
+            "grandmother", "grandfather", "twin",
+        )
+    ),
+    *((word, "HYPOTHETICAL", "FORWARD") for word in ("if", "should", "would", "unless", "whether")),
+    ("in case", "HYPOTHETICAL", "FORWARD"),
+    (";", "TERMINATE", "TERMINATE"),
+    ("but", "TERMINATE", "TERMINATE"),
+    ("whereas", "TERMINATE", "TERMINATE"),
+)  # fmt: skip
+_LAB_GROUP = "osteodx_lab_values"
+
 
 @dataclass(frozen=True, slots=True)
 class TextMatch:
+    """A phrase read from a text. For a laboratory value, ``finding_id`` is ``lab:<analyte>``
+    and ``lab`` holds the value (``status`` is present, family or uncertain)."""
+
     finding_id: str
     phrase: str
     sentence: str
     status: MentionStatus
+    lab: TextLabValue | None = None
 
 
 class TextReader:
@@ -56,10 +88,17 @@ class TextReader:
             self._targets.extend((phrase, finding.id) for phrase in finding.phrases)
         for entry in knowledge.hpo_phrases:
             self._targets.extend((phrase, entry.id) for phrase in entry.phrases)
+        self._analytes = knowledge.labs
+        self._labs: LabTextScanner | None = None
         self._nlp: Any = None
+        self._lab_context: Any = None
         self._disk_cache: Path | None = None
         digest = hashlib.sha256(repr(sorted(self._targets)).encode())
         digest.update(repr(_EXTRA_CONTEXT_RULES).encode())
+        digest.update(repr(_LAB_CONTEXT_RULES).encode())
+        # The value reader's names and its code: a change to either reads texts anew.
+        digest.update(repr([(a.key, a.name, a.aliases, a.unit) for a in self._analytes]).encode())
+        digest.update(_source_of("_textlabs.py"))
         self._rules_digest = digest.hexdigest()[:16]
 
     def use_disk_cache(self, folder: Path) -> None:
@@ -70,6 +109,7 @@ class TextReader:
     def _pipeline(self) -> Any:
         if self._nlp is None:
             self._nlp = _build_pipeline(self._targets)
+            self._lab_context = _build_lab_context(self._nlp)
         return self._nlp
 
     def read(self, text: str) -> list[TextMatch]:
@@ -100,7 +140,64 @@ class TextReader:
             else:
                 status = "present"
             matches.append(TextMatch(ent.label_, ent.text, ent.sent.text.strip(), status))
+        matches.extend(self._read_labs(doc, text))
         return matches
+
+    def _read_labs(self, doc: Any, text: str) -> list[TextMatch]:
+        if not any(ch.isdigit() for ch in text):
+            return []
+        if self._labs is None:
+            from osteodx.case._textlabs import LabTextScanner
+
+            self._labs = LabTextScanner(self._analytes)
+        values = self._labs.scan(text)
+        if not values:
+            return []
+        spans = [doc.char_span(v.start, v.end, alignment_mode="expand") for v in values]
+        doc.spans[_LAB_GROUP] = [span for span in spans if span is not None]
+        self._lab_context(doc)
+        matches: list[TextMatch] = []
+        for value, span in zip(values, spans, strict=True):
+            status: MentionStatus = "present"
+            sentence = text.strip()
+            if span is not None:
+                sentence = span.sent.text.strip()
+                if span._.is_family:
+                    status = "family"
+                elif span._.is_hypothetical:
+                    status = "uncertain"
+            phrase = text[value.start : value.end]
+            matches.append(TextMatch(f"lab:{value.analyte}", phrase, sentence, status, value))
+        return matches
+
+
+def _source_of(module_file: str) -> bytes:
+    try:
+        return Path(__file__).with_name(module_file).read_bytes()
+    except OSError:  # installed without sources: the package version keys the cache instead
+        from importlib.metadata import version
+
+        return version("osteodx").encode()
+
+
+def _build_lab_context(nlp: Any) -> Any:
+    """ConText over the laboratory-value mentions only (span group ``_LAB_GROUP``)."""
+    from medspacy.context import ConText, ConTextRule
+
+    context = ConText(
+        nlp,
+        name="osteodx_lab_context",
+        rules=None,
+        input_span_type="group",
+        span_group_name=_LAB_GROUP,
+    )
+    context.add(
+        [
+            ConTextRule(literal, category, direction=direction)
+            for literal, category, direction in _LAB_CONTEXT_RULES
+        ]
+    )
+    return context
 
 
 def _target_rule(rule_type: Any, phrase: str, finding_id: str) -> Any:
