@@ -48,3 +48,14 @@ def test_the_explanation_itemises_the_result_and_adds_up(outcome: str) -> None:
         (item,) = [c for c in d.contributions if c.finding_id == "test:dotatate_pet"]
         assert item.source and item.origin == "test"
         assert d.log10_composite_lr == pytest.approx(sum(c.log10_lr for c in d.contributions))
+
+
+def test_explain_top_itemises_only_the_best_diagnoses_and_the_same_way() -> None:
+    kb = compiled_kb()
+    case = _case({"dotatate_pet": "sstr_avid"})
+    full = explain(case, kb)
+    short = explain(case, kb, top=3)
+    assert [d.key for d in short.diagnoses] == [d.key for d in full.diagnoses]
+    for a, b in zip(full.diagnoses[:3], short.diagnoses[:3], strict=True):
+        assert a.contributions == b.contributions
+    assert all(d.contributions == () for d in short.diagnoses[3:])
