@@ -6,10 +6,13 @@ analytes); the numbers in the texts are made up for the tests.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from osteodx.case import Case, parse_case_form, parse_fhir_bundle, parse_phenopacket
 from osteodx.case._build import ReadingContext, default_context
@@ -62,6 +65,7 @@ def _lab_findings(case: Case) -> set[tuple[str, bool]]:
         ("25-hydroxyvitamin D was 30 nmol/l", "vitamin_d_25oh", 30, "nmol/L"),
         ("blood lead level 45 \u00b5g/dL", "blood_lead", 45, "ug/dL"),
         ("urinary 5-HIAA 45 mg/24 h", "urine_5_hiaa", 45, "mg/d"),
+        ("5-HIAA excretion of 45 mg/24 h", "urine_5_hiaa", 45, "mg/d"),
         ("eGFR 45 mL/min/1.73 m2", "egfr", 45, "mL/min/{1.73_m2}"),
         ("creatinine 1.2 mg/dl", "creatinine", 1.2, "mg/dL"),
         ("Mg 0.5 mmol/L", "magnesium", 0.5, "mmol/L"),
@@ -189,6 +193,7 @@ def test_values_of_several_analytes_in_one_sentence_are_each_read(
         "ca. 3 cm in diameter",
         "200 mg magnesium and 1 g calcium",
         "urine calcium 330 mg/day",
+        "calcium excretion was 330 mg/day",
         "bone ALP 181 U/L",
         "ionised calcium 1.1 mmol/L",
         "Ca2+ 1.1 mmol/L",
@@ -457,3 +462,31 @@ def test_assessment_reports_show_the_value_was_read_from_text(ctx: ReadingContex
     html = render_html(osteodx.assess(case, tests=1))
     assert "150 ng/mL (read from text)" in html
     assert "PSA 150 ng/mL" in html  # the phrase in the free-text table
+
+
+# --- any text ----------------------------------------------------------------------------------
+_PIECES = [
+    "ALP", "alkaline phosphatase", "calcium", "Ca", "PSA", "Hb", "platelets", "ESR", "25(OH)D",
+    "fluoride", "tryptase", " was ", " of ", ": ", " level ", "(", ")", "[", "]", ", ", "; ",
+    ". ", " and ", " if ", " mother ", "normal", "450", "1,250", "2,9", "0.1", "95", "12/03/2019",
+    "40-129", "<", ">", "~", "U/L", "IU/L", "mmol/L", "mg/dL", "g/dL", "ng/mL", "ug/L",
+    "x 10^9/L", "/mm3", "mm/h", "mEq/L", "%", "mg", "IU", "x", "times", "ULN", "urine", "bone",
+    "from", "to", " ", "\n", "T12", "2 x 3 cm",
+]  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(_PIECES) | st.text(max_size=4), max_size=30).map("".join))
+def test_any_text_gives_values_inside_it_or_nothing(text: str) -> None:
+    for found in LabTextScanner(load_knowledge().labs).scan(text):
+        assert 0 <= found.start < found.end <= len(text)
+        assert (found.value is None) == bool(found.problem)
+        assert found.value is None or math.isfinite(found.value)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(_PIECES), max_size=25).map("".join))
+def test_any_notes_read_into_a_case_with_warnings_never_errors(text: str) -> None:
+    case = _form(default_context(), text)
+    assert all(w.level == "warning" for w in case.warnings)
+    assert len({m.analyte for m in case.measurements}) == len(case.measurements)

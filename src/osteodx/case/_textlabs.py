@@ -118,6 +118,8 @@ _GAP_WORDS = _words(
     persistently still already baseline count titre titer reading showed revealed demonstrated
     a an the within limits"""
 )
+# For analytes measured in 24-hour urine ("5-HIAA excretion of 45 mg/24 h").
+_URINE_GAP_WORDS = _words("excretion output urine urinary collection")
 _GAP_PHRASE = re.compile(
     r"(?:(?:on|at)\s+(?:admission|presentation|diagnosis|baseline|referral)"
     r"|(?:increased|rose|risen|raised|elevated|fell|fallen|dropped|decreased|declined|reduced"
@@ -250,9 +252,13 @@ class _Unit:
     end: int
 
 
+_UNIT_SPACE = re.compile(r"[ \t\u00a0\u202f\u2009]+")
+
+
 def _read_unit(text: str, pos: int) -> _Unit:
     """The unit starting at ``pos`` (after optional spaces), or kind 'none'."""
-    at = pos + (len(text[pos:]) - len(text[pos:].lstrip(" \t\u00a0\u202f\u2009")))
+    space = _UNIT_SPACE.match(text, pos)
+    at = space.end() if space else pos
     count = _COUNT.match(text, at) or _COUNT_LOST_POWER.match(text, at)
     if count:
         exp = int(count.group("exp").translate(_SUPERSCRIPT))
@@ -451,7 +457,7 @@ class LabTextScanner:
         return not _ENVIRONMENT.search(clause)
 
     def _skip_gap(
-        self, text: str, pos: int
+        self, text: str, pos: int, urine: bool
     ) -> tuple[int, tuple[tuple[float | None, float | None], str | None] | None]:
         """Past the linking words after a name; a bracketed interval there is kept."""
         start = pos
@@ -472,11 +478,11 @@ class LabTextScanner:
                 pos = phrase.end()
                 continue
             word = _GAP_WORD.match(text, at)
-            if (
-                word
-                and word.group(0).casefold() in _GAP_WORDS
-                and not any(p.match(text, at) for p, _ in _COMPARATOR)
-            ):
+            linking = word is not None and (
+                word.group(0).casefold() in _GAP_WORDS
+                or (urine and word.group(0).casefold() in _URINE_GAP_WORDS)
+            )
+            if word and linking and not any(p.match(text, at) for p, _ in _COMPARATOR):
                 pos = word.end()
                 continue
             if text.startswith("(", at):
@@ -495,7 +501,7 @@ class LabTextScanner:
     def _value_after(self, text: str, start: int, pos: int, key: str) -> TextLabValue | None:
         lab = self._analytes[key]
         # 1. the gap: linking words, ':' or '=', an abbreviation or interval in brackets
-        pos, reference_before = self._skip_gap(text, pos)
+        pos, reference_before = self._skip_gap(text, pos, lab.unit.endswith("/d"))
         # 2. the value: an optional '(', approximation and comparator, then the number
         opened = text.startswith("(", pos)
         if opened:
