@@ -8,6 +8,7 @@ the hpo3 version. Later processes load that pickle in a few tens of milliseconds
 
 from __future__ import annotations
 
+import hashlib
 import os
 import pickle
 import tempfile
@@ -166,7 +167,8 @@ def _build_from_hpo3() -> HpoIndex:
 @cache
 def hpo_index() -> HpoIndex:
     """The process-wide HPO index, from the cache when it matches the installed hpo3."""
-    key = f"hpo3-{_hpo3_version()}-v{_CACHE_FORMAT}.pickle"
+    code = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:12]
+    key = f"hpo3-{_hpo3_version()}-v{_CACHE_FORMAT}-{code}.pickle"
     path = cache_dir() / key
     cached = read_cache(path, HpoIndex)
     if cached is not None:

@@ -233,7 +233,7 @@ def load_knowledge() -> Knowledge:
 
     Validation takes a few hundred milliseconds, so the validated result is also kept in the
     user cache directory, keyed by a hash of every data file and of the HPO release; any edit to
-    the data makes a new key, so a stale copy is never used.
+    the data (or to the code of the models) makes a new key, so a stale copy is never used.
     """
     root = _data_root()
     path = cache_dir() / f"knowledge-{_content_digest(root)}.pickle"
@@ -247,6 +247,10 @@ def load_knowledge() -> Knowledge:
 
 def _content_digest(root: Traversable | Path) -> str:
     digest = hashlib.sha256(hpo_index().version.encode())
+    # The code that defines and builds the pickled objects is part of the key too: after an
+    # upgrade a pickle of older classes must not be loaded.
+    for module in (Path(__file__), Path(__file__).with_name("_schema.py")):
+        digest.update(module.read_bytes())
     files = [root.joinpath("conditions.tsv"), root.joinpath("priors.yaml")]
     for folder in ("findings", "conditions"):
         files.extend(_yaml_files(root.joinpath(folder)))
