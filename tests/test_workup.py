@@ -210,3 +210,29 @@ def test_similar_published_patients_are_matched_on_the_pathology_too(tmp_path: P
     fields = {c.field for p in a.similar_patients for c in p.matched}
     assert "histology" in fields
     assert any(f.startswith("ihc:") or f.startswith("grade") for f in fields)
+
+
+def test_json_without_sections_does_not_load_nen_and_sections_still_round_trip() -> None:
+    """The serialiser resolves the section types lazily; the output is the same either way."""
+    import subprocess
+    import sys
+
+    script = f"""
+import sys
+from osteodx import assess, read_case
+from osteodx.assessment import assessment_from_json, assessment_to_json
+plain = assessment_to_json(assess(read_case({str(EXAMPLES / "founding-case.yaml")!r})))
+assert "osteodx.nen._workup" not in sys.modules, "NEN package loaded for a case without pathology"
+a = assess(read_case({str(EXAMPLES / "founding-case-biopsy.yaml")!r}))
+text = assessment_to_json(a)
+again = assessment_from_json(text)
+assert again == a, "round trip differs"
+assert type(again.nen).__name__ == "NenWorkup"
+from pydantic import TypeAdapter
+from osteodx.assessment import Assessment, _adapter
+assert _adapter().dump_json(a, indent=2).decode() == text, "lazy serialiser output differs"
+print("ok")
+"""
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "ok"

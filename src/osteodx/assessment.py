@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -87,13 +88,36 @@ def _adapter() -> TypeAdapter[Assessment]:
     return TypeAdapter(Assessment)
 
 
+@cache
+def _serialiser() -> TypeAdapter[Assessment]:
+    """A serialiser that does not import the NEN and bone packages (about 0.3 s at start-up).
+
+    Unless they are loaded already, their section types resolve to ``Any``: pydantic then
+    serialises a section by its runtime model, which gives the same JSON (a test holds this),
+    and an assessment without sections never loads them. Reading JSON back uses
+    :func:`_adapter`, with the real types.
+    """
+    if "osteodx.nen._workup" in sys.modules and "osteodx.bone._assessment" in sys.modules:
+        return _adapter()
+    from osteodx.case import _model
+
+    for module, names in (
+        (_model, ("NenPathology", "BoneInputs")),
+        (sys.modules[__name__], ("NenWorkup", "BoneAssessment")),
+    ):
+        for name in names:
+            if not hasattr(module, name):
+                setattr(module, name, Any)
+    return TypeAdapter(Assessment)
+
+
 def assessment_to_dict(assessment: Assessment) -> dict[str, Any]:
-    data: dict[str, Any] = _adapter().dump_python(assessment, mode="json")
+    data: dict[str, Any] = _serialiser().dump_python(assessment, mode="json")
     return data
 
 
 def assessment_to_json(assessment: Assessment, indent: int | None = 2) -> str:
-    return _adapter().dump_json(assessment, indent=indent).decode("utf-8")
+    return _serialiser().dump_json(assessment, indent=indent).decode("utf-8")
 
 
 def assessment_from_json(text: str | bytes) -> Assessment:
