@@ -15,7 +15,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from osteodx.knowledge._schema import check_source
+from osteodx.knowledge._schema import Sourced
 
 __all__ = [
     "Band",
@@ -46,29 +46,6 @@ _VALUE = re.compile(r"^[a-z0-9][a-z0-9_]*$")
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class Sourced(_Frozen):
-    """Provenance carried by every number and every rule."""
-
-    source: str
-    via: str | None = None
-    estimate: bool = False
-    basis: str | None = None
-    unverified: bool = False
-
-    @field_validator("source")
-    @classmethod
-    def _source_is_citation(cls, value: str) -> str:
-        return check_source(value)
-
-    @model_validator(mode="after")
-    def _estimate_has_basis(self) -> Sourced:
-        if self.estimate and not (self.basis and self.basis.strip()):
-            raise ValueError("an estimate needs a one-line 'basis'")
-        if not self.estimate and any(p.strip().startswith("docs/") for p in self.source.split(";")):
-            raise ValueError("a docs/ source is allowed only for an estimate (estimate: true)")
-        return self
 
 
 # --- score declarations ------------------------------------------------------------------------

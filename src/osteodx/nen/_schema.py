@@ -12,6 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from osteodx.knowledge._schema import Sourced as KnowledgeSourced
 from osteodx.knowledge._schema import check_source
 
 __all__ = [
@@ -42,25 +43,16 @@ def _check_researched(researched: bool, via: str | None, read: str | None) -> No
         )
 
 
-class Sourced(_Frozen):
-    """Provenance carried by every number.
+class Sourced(KnowledgeSourced):
+    """Provenance carried by every number (the knowledge base's rules, docs/knowledge-format.md).
 
     ``researched: true`` marks a source that the reference notes do not cite; it then needs
     ``via`` (the address of what was actually read) and ``read`` (what that was, e.g. "abstract").
+    Here ``via`` is itself a citation.
     """
 
-    source: str
-    via: str | None = None
-    estimate: bool = False
-    basis: str | None = None
-    unverified: bool = False
     researched: bool = False
     read: str | None = None
-
-    @field_validator("source")
-    @classmethod
-    def _source_is_citation(cls, value: str) -> str:
-        return check_source(value)
 
     @field_validator("via")
     @classmethod
@@ -68,12 +60,8 @@ class Sourced(_Frozen):
         return None if value is None else check_source(value)
 
     @model_validator(mode="after")
-    def _estimate_has_basis(self) -> Sourced:
-        if self.estimate and not (self.basis and self.basis.strip()):
-            raise ValueError("an estimate needs a one-line 'basis'")
+    def _researched_is_documented(self) -> Sourced:
         _check_researched(self.researched, self.via, self.read)
-        if not self.estimate and any(p.strip().startswith("docs/") for p in self.source.split(";")):
-            raise ValueError("a docs/ source is allowed only for an estimate (estimate: true)")
         return self
 
 
