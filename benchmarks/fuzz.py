@@ -49,6 +49,8 @@ from typing import Any
 
 import yaml
 
+from osteodx.case._caseform import CASE_FORM_FIELDS
+
 HERE = Path(__file__).parent
 REPO = HERE.parent
 EXAMPLES = REPO / "examples"
@@ -350,21 +352,7 @@ PHENOPACKET_KEYS = [
     "agent",
     "label",
 ]
-CASE_FORM_KEYS = [
-    "id",
-    "age",
-    "sex",
-    "findings",
-    "excluded",
-    "labs",
-    "exposures",
-    "history",
-    "treatments",
-    "notes",
-    "pathology",
-    "bone",
-    "results",
-]
+CASE_FORM_KEYS = list(CASE_FORM_FIELDS)  # the reader's own field list
 FHIR_KEYS = [
     "resourceType",
     "entry",
