@@ -37,19 +37,6 @@ Status = Literal["eligible", "not_eligible", "unknown"]
 CriterionStatus = Literal["met", "not_met", "unknown", "caution", "check"]
 ContextValue = bool | int | float | str | tuple[str, ...] | None
 
-_PRIOR = (
-    "ssa",
-    "everolimus",
-    "sunitinib",
-    "cabozantinib",
-    "prrt",
-    "temozolomide",
-    "capecitabine",
-    "dacarbazine",
-    "fluorouracil",
-    "platinum_etoposide",
-    "other_systemic",
-)
 PriorTherapy = Literal[
     "ssa",
     "everolimus",
@@ -63,6 +50,7 @@ PriorTherapy = Literal[
     "platinum_etoposide",
     "other_systemic",
 ]
+_PRIOR: tuple[str, ...] = get_args(PriorTherapy)
 
 
 class _Frozen(BaseModel):

@@ -211,6 +211,22 @@ def _cell(
     return _Cell(a, b, mean, _mixture_interval(a, b, level), imputed, studies)
 
 
+def _count_cell(
+    study: str,
+    k: int,
+    n: int,
+    source: str,
+    estimate: bool,
+    basis: str | None,
+    level: float,
+) -> _Cell:
+    """The cell of one k-of-n count, Beta(1 + k, 1 + n - k), with its study record."""
+    count = StudyCount(
+        study=study, k=k, n=n, specimen="mixed", source=source, estimate=estimate, basis=basis
+    )
+    return _cell([(1 + k, 1 + n - k)], False, (count,), level)
+
+
 @dataclass(frozen=True, slots=True)
 class _Feature:
     """A scorable piece of evidence: one cell per component (a site, or a sub-origin of one)."""
@@ -385,38 +401,16 @@ def _model() -> _Model:
             assert c.detection_source is not None
             det, fal = c.detection, c.false_localisation
             localising[c.id] = (
-                _cell(
-                    [(1 + det.k, 1 + det.n - det.k)],
-                    False,
-                    (
-                        StudyCount(
-                            study=c.id,
-                            k=det.k,
-                            n=det.n,
-                            specimen="mixed",
-                            source=c.detection_source,
-                            estimate=c.detection_estimate,
-                            basis=c.detection_basis,
-                        ),
-                    ),
+                _count_cell(
+                    c.id,
+                    det.k,
+                    det.n,
+                    c.detection_source,
+                    c.detection_estimate,
+                    c.detection_basis,
                     level,
                 ),
-                _cell(
-                    [(1 + fal.k, 1 + fal.n - fal.k)],
-                    False,
-                    (
-                        StudyCount(
-                            study=c.id,
-                            k=fal.k,
-                            n=fal.n,
-                            specimen="mixed",
-                            source=c.source,
-                            estimate=c.estimate,
-                            basis=c.basis,
-                        ),
-                    ),
-                    level,
-                ),
+                _count_cell(c.id, fal.k, fal.n, c.source, c.estimate, c.basis, level),
             )
     shares: dict[str, tuple[_Shares, ...]] = {}
     share_notes: dict[str, str] = {}
