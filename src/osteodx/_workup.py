@@ -9,6 +9,7 @@ has neither pathology nor a bone section: the differential alone is the assessme
 
 from __future__ import annotations
 
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from osteodx.case import Case, Measurement
@@ -45,6 +46,18 @@ _CHEMOTHERAPY = {
 _VISCERAL = {"liver", "lung", "brain"}
 
 
+@cache
+def _raised_terms() -> dict[str, str]:
+    """The "raised" finding id of each circulating NEN marker's lab (labs.yaml) -> lab key."""
+    from osteodx.knowledge import load_knowledge
+
+    return {
+        lab.high_term.id: lab.key
+        for lab in load_knowledge().labs
+        if lab.key in _CIRCULATING_LABS and lab.high_term is not None
+    }
+
+
 def _circulating(case: Case) -> list[CirculatingResult]:
     from osteodx.nen import CirculatingResult
 
@@ -61,13 +74,7 @@ def _circulating(case: Case) -> list[CirculatingResult]:
             )
         )
     # Without a number, a coded "raised NSE" (or its exclusion) still says raised or normal.
-    from osteodx.knowledge import load_knowledge
-
-    terms = {
-        lab.high_term.id: lab.key
-        for lab in load_knowledge().labs
-        if lab.key in _CIRCULATING_LABS and lab.high_term is not None
-    }
+    terms = _raised_terms()
     for f in case.findings:
         key = terms.get(f.id)
         if key is None or _CIRCULATING_LABS[key] in measured:
