@@ -71,6 +71,24 @@ def test_mentioned_gate_is_not_penalised(tiny_ctx, tiny_compiled) -> None:
     assert beta.rank == 1
 
 
+@pytest.mark.parametrize("term", ["Splenomegaly", "Hepatosplenomegaly"])
+def test_term_that_answers_a_gate_lifts_its_silence(tiny_ctx, tiny_compiled, term) -> None:
+    # The fixture's exposure is answered_by Splenomegaly: mentioning it, or a term below it,
+    # means the case is not silent about the exposure.
+    case = _case(tiny_ctx, findings=["Increased bone mineral density", term])
+    beta = next(d for d in explain(case, tiny_compiled).diagnoses if d.key == "beta")
+    assert all(c.match != "not_mentioned" for c in beta.contributions)
+
+
+def test_term_above_an_answering_term_keeps_the_silence(tiny_ctx, tiny_compiled) -> None:
+    # Abnormal spleen morphology is broader than Splenomegaly and does not answer the exposure.
+    case = _case(
+        tiny_ctx, findings=["Increased bone mineral density", "Abnormal spleen morphology"]
+    )
+    beta = next(d for d in explain(case, tiny_compiled).diagnoses if d.key == "beta")
+    assert any(c.match == "not_mentioned" for c in beta.contributions)
+
+
 def test_patient_term_above_condition_term_matches_as_broader(tiny_ctx, tiny_compiled) -> None:
     # Increased bone mineral density is an ancestor of alpha's Generalized osteosclerosis.
     case = _case(tiny_ctx, findings=["Increased bone mineral density"])

@@ -115,6 +115,17 @@ def test_loader_rejects_an_undefined_local_finding(tmp_path: Path) -> None:
         load_knowledge_from(root)
 
 
+def test_loader_rejects_an_unknown_answering_term(tmp_path: Path) -> None:
+    root = _copy_tiny_kb(tmp_path)
+    path = root / "findings" / "test.yaml"
+    path.write_text(
+        path.read_text().replace("answered_by: [HP:0001744]", "answered_by: [HP:9999999]"),
+        encoding="utf-8",
+    )
+    with pytest.raises(KnowledgeError, match="answered_by HP:9999999"):
+        load_knowledge_from(root)
+
+
 def test_docs_source_is_allowed_only_for_estimates(tmp_path: Path) -> None:
     root = _copy_tiny_kb(tmp_path)
     path = root / "conditions" / "alpha.yaml"

@@ -95,6 +95,11 @@ class CompiledKB:
                 )
             )
         )
+        self.answered_by: dict[str, frozenset[str]] = {
+            t: frozenset(local[t].answered_by)
+            for t in self.silence_findings
+            if t in local and local[t].answered_by
+        }
 
     # --- priors -----------------------------------------------------------------------------
     def _prior_table(self) -> NDArray[np.float64]:
@@ -268,14 +273,15 @@ class CompiledKB:
         return hit
 
     def unmentioned(self, mentioned: set[str]) -> list[str]:
-        """The silence findings a case says nothing about (neither the term nor a related one)."""
+        """The silence findings a case says nothing about: neither the term, nor a related one,
+        nor an HPO term that answers it (``answered_by``, e.g. a lung tumour for lung cancer)."""
         related = set(mentioned)
         for term in mentioned:
             if term.startswith("HP:"):
                 related |= self.hpo.ancestors(term)
         out = []
         for finding_id in self.silence_findings:
-            if finding_id in related:
+            if finding_id in related or self.answered_by.get(finding_id, frozenset()) & related:
                 continue
             # A mentioned term more general than the silence finding also speaks about it.
             if finding_id.startswith("HP:") and mentioned & self.hpo.ancestors(finding_id):

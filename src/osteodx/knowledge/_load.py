@@ -284,6 +284,11 @@ def load_knowledge_from(root: Traversable | Path) -> Knowledge:
         for implied in finding.implies:
             if implied not in local and implied not in hpo:
                 raise KnowledgeError(f"findings: {finding.id} implies unknown {implied}")
+        for answering in finding.answered_by:
+            if answering not in hpo or hpo.is_obsolete(answering):
+                raise KnowledgeError(
+                    f"findings: {finding.id} answered_by {answering} is not a current HPO id"
+                )
     for entry in phrases:
         _check_term(entry.id, entry.label, "findings hpo_phrases", hpo, local)
 

@@ -167,6 +167,9 @@ class LocalFinding(_Frozen):
     definition: str
     phrases: tuple[str, ...] = ()
     implies: tuple[str, ...] = ()
+    # HPO terms that speak about this exposure or history when a case mentions them (or a term
+    # below them): a case describing a lung tumour is not silent about lung cancer.
+    answered_by: tuple[str, ...] = ()
     sclerotic: bool = False
 
     @field_validator("id")
