@@ -165,3 +165,31 @@ def test_observed_finding_implication_wins_over_a_negated_mention() -> None:
     )
     fluoride = [f for f in case.findings if f.id == "OSX:fluoride_exposure"]
     assert [(f.present, f.origin) for f in fluoride] == [(True, "implied")]
+
+
+def test_word_stating_absence_is_read_as_an_excluded_finding() -> None:
+    from osteodx.case._build import default_context
+
+    ctx = default_context()  # the shipped vocabulary: "asymptomatic" states bone pain is absent
+    case = parse_case_form({"id": "a", "notes": "Asymptomatic man."}, "form.yaml", ctx)
+    assert [(f.id, f.present, f.origin) for f in case.findings] == [("HP:0002653", False, "text")]
+
+
+def test_negated_word_of_absence_says_nothing() -> None:
+    from osteodx.case._build import default_context
+
+    ctx = default_context()
+    case = parse_case_form({"id": "a", "notes": "He was never asymptomatic."}, "form.yaml", ctx)
+    assert all(f.id != "HP:0002653" for f in case.findings)
+
+
+def test_coded_finding_wins_over_a_word_of_absence() -> None:
+    from osteodx.case._build import default_context
+
+    ctx = default_context()
+    case = parse_case_form(
+        {"id": "a", "findings": ["Bone pain"], "notes": "Asymptomatic until last year."},
+        "form.yaml",
+        ctx,
+    )
+    assert [(f.id, f.present) for f in case.findings] == [("HP:0002653", True)]

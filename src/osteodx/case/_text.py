@@ -67,6 +67,10 @@ _LAB_CONTEXT_RULES: tuple[tuple[str, str, str], ...] = (
 _LAB_GROUP = "osteodx_lab_values"
 
 
+# Label prefix of a phrase that states a finding's absence (``absent_phrases``).
+_ABSENT = "absent:"
+
+
 @dataclass(frozen=True, slots=True)
 class TextMatch:
     """A phrase read from a text. For a laboratory value, ``finding_id`` is ``lab:<analyte>``
@@ -88,6 +92,7 @@ class TextReader:
             self._targets.extend((phrase, finding.id) for phrase in finding.phrases)
         for entry in knowledge.hpo_phrases:
             self._targets.extend((phrase, entry.id) for phrase in entry.phrases)
+            self._targets.extend((phrase, _ABSENT + entry.id) for phrase in entry.absent_phrases)
         self._analytes = knowledge.labs
         self._labs: LabTextScanner | None = None
         self._nlp: Any = None
@@ -139,7 +144,13 @@ class TextReader:
                 status = "uncertain"
             else:
                 status = "present"
-            matches.append(TextMatch(ent.label_, ent.text, ent.sent.text.strip(), status))
+            finding_id = ent.label_
+            if finding_id.startswith(_ABSENT):
+                # "asymptomatic" says bone pain is absent; "not asymptomatic" says nothing clear.
+                if status != "present":
+                    continue
+                finding_id, status = finding_id.removeprefix(_ABSENT), "negated"
+            matches.append(TextMatch(finding_id, ent.text, ent.sent.text.strip(), status))
         matches.extend(self._read_labs(doc, text))
         return matches
 

@@ -183,7 +183,10 @@ class LocalFinding(_Frozen):
 class HpoPhrases(_Frozen):
     id: str
     label: str
-    phrases: tuple[str, ...]
+    phrases: tuple[str, ...] = ()
+    # Words that state the finding is absent without naming it ("asymptomatic" for bone pain):
+    # read from text as an excluded finding.
+    absent_phrases: tuple[str, ...] = ()
 
 
 class UnlistedFrequency(Sourced):
