@@ -18,11 +18,19 @@ from pydantic import BaseModel, ConfigDict
 
 from osteodx.assessment import DISCLAIMER
 from osteodx.case import Case
-from osteodx.differential import CompiledKB, next_tests, posterior, scope, score
 
 # The engine's own rows (case findings, unmentioned gates, reported test results), so that the
 # summary itemises exactly what ``score`` sums.
-from osteodx.differential._engine import QUIET_LOG10_LR, _results, _rows
+from osteodx.differential import (
+    QUIET_LOG10_LR,
+    CompiledKB,
+    evidence_rows,
+    next_tests,
+    observed_results,
+    posterior,
+    scope,
+    score,
+)
 
 __all__ = ["AssessmentSummary", "summarise"]
 
@@ -187,8 +195,8 @@ def summarise(
     """The summary as a JSON-ready dict (shape: :class:`AssessmentSummary`)."""
     post = posterior(score(case, kb))
     order = np.argsort(-post, kind="stable")
-    rows = _rows(case, kb)
-    results = _results(case, kb)
+    rows = evidence_rows(case, kb)
+    results = observed_results(case, kb)
     prior = kb.prior_for(case.age_years, case.sex.value)
     best = order[:top]
     vectors = [row.evidence.probability for row in rows] + [r.probability for r in results]

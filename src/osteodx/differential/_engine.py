@@ -24,36 +24,52 @@ from osteodx.differential._nexttests import ObservedResult, observed
 from osteodx.differential._result import Contribution, DiagnosisResult, Differential
 from osteodx.knowledge._schema import SEXES
 
-__all__ = ["explain", "posterior", "scope", "score", "score_batch"]
+__all__ = [
+    "QUIET_LOG10_LR",
+    "EvidenceRow",
+    "evidence_rows",
+    "explain",
+    "observed_results",
+    "posterior",
+    "scope",
+    "score",
+    "score_batch",
+]
 
 Vector = NDArray[np.float64]
 QUIET_LOG10_LR = 0.05
 
 
 @dataclass(frozen=True, slots=True)
-class _Row:
+class EvidenceRow:
+    """One observation of a case with P(observation | k) for every key: a finding of the case,
+    or an exposure/history item it is silent about (``finding`` None, ``gate_id`` set)."""
+
     finding: Finding | None  # None for a gate the case does not mention
     gate_id: str | None
     evidence: TermEvidence
 
 
-def _rows(case: Case, kb: CompiledKB) -> list[_Row]:
+def evidence_rows(case: Case, kb: CompiledKB) -> list[EvidenceRow]:
+    """The rows :func:`score` sums and :func:`explain` itemises, in that order."""
     band = age_band_index(case.age_years)
-    rows = [_Row(f, None, kb.evidence(f.id, f.present, band)) for f in case.findings]
+    rows = [EvidenceRow(f, None, kb.evidence(f.id, f.present, band)) for f in case.findings]
     mentioned = {f.id for f in case.findings}
     mentioned.update(s for r in case.test_results for s in r.supersedes)
     for finding_id in kb.unmentioned(mentioned):
-        rows.append(_Row(None, finding_id, kb.silence(finding_id, band)))
+        rows.append(EvidenceRow(None, finding_id, kb.silence(finding_id, band)))
     return rows
 
 
 def score(case: Case, kb: CompiledKB | None = None) -> Vector:
     """Unnormalised log-posterior (natural log) over ``kb.keys``."""
     kb = kb or compiled_kb()
-    return _score(case, kb, _rows(case, kb), _results(case, kb))
+    return _score(case, kb, evidence_rows(case, kb), observed_results(case, kb))
 
 
-def _score(case: Case, kb: CompiledKB, rows: list[_Row], results: list[ObservedResult]) -> Vector:
+def _score(
+    case: Case, kb: CompiledKB, rows: list[EvidenceRow], results: list[ObservedResult]
+) -> Vector:
     total = kb.log_prior[_prior_index(case, kb)].copy()
     evidence = np.zeros(kb.K)
     for row in rows:
@@ -63,7 +79,7 @@ def _score(case: Case, kb: CompiledKB, rows: list[_Row], results: list[ObservedR
     return np.asarray(total + kb.tempering * evidence)
 
 
-def _results(case: Case, kb: CompiledKB) -> list[ObservedResult]:
+def observed_results(case: Case, kb: CompiledKB) -> list[ObservedResult]:
     """The observed outcomes of work-up tests (a biopsy, a PET) the case reports."""
     return [observed(kb, r.test, r.outcome) for r in case.test_results]
 
@@ -109,8 +125,8 @@ def explain(case: Case, kb: CompiledKB | None = None, top: int | None = None) ->
     """
     kb = kb or compiled_kb()
     prior = kb.prior[_prior_index(case, kb)]
-    rows = _rows(case, kb)
-    results = _results(case, kb)
+    rows = evidence_rows(case, kb)
+    results = observed_results(case, kb)
     post = posterior(_score(case, kb, rows, results))
     order = np.argsort(-post, kind="stable")
     explained = [int(k) for k in (order if top is None else order[:top])]
