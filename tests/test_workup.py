@@ -160,6 +160,78 @@ def test_katagiri_laboratory_item_is_derived_only_when_the_labs_decide_it(
     assert derived.get("katagiri.lab") == expected
 
 
+def _katagiri_cut_offs() -> list[tuple[str, Any]]:
+    from osteodx.bone import score_declaration
+
+    rule = next(i for i in score_declaration("katagiri").items if i.name == "lab").derive_from_labs
+    assert rule is not None
+    return [(level.value, c) for level in rule.levels for c in level.any_of]
+
+
+def _katagiri_lab_derived(labs: dict[str, float], units: dict[str, str]) -> Any:
+    case = _case(
+        pathology={"differentiation": "well", "ki67": 2},
+        labs={k: f"{v:g} {units[k]}" for k, v in labs.items()},
+    )
+    bone = assess(case).bone
+    assert bone is not None
+    return next((d for d in bone.derived if d.target == "katagiri.lab"), None)
+
+
+@pytest.mark.parametrize(
+    ("level", "cut"), _katagiri_cut_offs(), ids=[f"{lv}-{c.lab}" for lv, c in _katagiri_cut_offs()]
+)
+def test_katagiri_laboratory_item_switches_at_each_declared_cut_off(level: str, cut: Any) -> None:
+    """The thresholds come from bone/scores/katagiri.yaml; case values are in the same units."""
+    cut_offs = [c for _, c in _katagiri_cut_offs()]
+    units = {c.lab: c.unit for c in cut_offs}
+    unmet = {c.lab: c.threshold * (1.1 if c.comparison in ("lt", "le") else 0.9) for c in cut_offs}
+    toward = -0.02 if cut.comparison in ("lt", "le") else 0.02
+    beyond = _katagiri_lab_derived({**unmet, cut.lab: cut.threshold * (1 + toward)}, units)
+    assert beyond is not None and beyond.value == level
+    assert beyond.reason.startswith(f"measured {cut.lab} beyond the {level} cut-off")
+    assert beyond.source == cut.source
+    within = _katagiri_lab_derived({**unmet, cut.lab: cut.threshold * (1 - toward)}, units)
+    assert within is not None and within.value == "normal"
+
+
+def test_katagiri_laboratory_item_follows_a_modified_declaration(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Lowering the declared LDH cut-off below the case's LDH turns 'normal' into 'abnormal'."""
+    import osteodx.bone
+    from osteodx.bone import ScoreDeclaration, score_declaration
+
+    shipped = score_declaration("katagiri")
+    labs = {
+        "platelets": "250 10*9/L",
+        "calcium": "9.5 mg/dL",
+        "bilirubin": "0.8 mg/dL",
+        "crp": "2 mg/L",
+        "ldh": "180 U/L",
+        "albumin": "4.2 g/dL",
+    }
+    case = _case(pathology={"differentiation": "well", "ki67": 2}, labs=labs)
+    raw = shipped.model_dump(exclude_defaults=True)
+    lab_item = next(i for i in raw["items"] if i["name"] == "lab")
+    ldh = next(c for c in lab_item["derive_from_labs"]["levels"][1]["any_of"] if c["lab"] == "ldh")
+    ldh["threshold"] = 150.0
+    modified = ScoreDeclaration.model_validate(raw)
+
+    def declaration(name: str) -> ScoreDeclaration:
+        return modified if name == "katagiri" else score_declaration(name)
+
+    before = assess(case).bone
+    assert before is not None
+    assert {d.target: d.value for d in before.derived}["katagiri.lab"] == "normal"
+    monkeypatch.setattr(osteodx.bone, "score_declaration", declaration)
+    after = assess(case).bone
+    assert after is not None
+    derived = {d.target: d for d in after.derived}["katagiri.lab"]
+    assert derived.value == "abnormal"
+    assert derived.reason == "measured ldh beyond the abnormal cut-off; no critical value"
+
+
 def test_a_case_without_pathology_or_bone_section_has_neither_section() -> None:
     a = assess(read_case(EXAMPLES / "founding-case.yaml"))
     assert a.nen is None and a.bone is None

@@ -3,8 +3,9 @@
 ``nen_section`` turns a case's pathology report, circulating markers and history into
 :func:`osteodx.nen.nen_workup` inputs; ``bone_section`` fills score items and treatment-context
 fields the case already answers (each listed as a :class:`~osteodx.bone.DerivedValue` with its
-reason) and evaluates the six scores and the treatment options. Both return None when the case
-has neither pathology nor a bone section: the differential alone is the assessment then.
+reason; a laboratory item by the cut-offs its score declaration lists) and evaluates the six
+scores and the treatment options. Both return None when the case has neither pathology nor a
+bone section: the differential alone is the assessment then.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from osteodx.case import Case, Measurement
 
 if TYPE_CHECKING:
-    from osteodx.bone import BoneAssessment, DerivedValue
+    from osteodx.bone import BoneAssessment, DerivedValue, LabItemValue
     from osteodx.bone._engine import Value
     from osteodx.nen import CirculatingResult, NenWorkup
 
@@ -117,35 +118,22 @@ def _lab(case: Case, key: str) -> Measurement | None:
     return next((m for m in case.measurements if m.analyte == key), None)
 
 
-def _katagiri_lab(case: Case) -> tuple[str, str] | None:
-    """Katagiri's laboratory item from measured values, only when the labs decide it.
+def _item_from_labs(case: Case, score: str, item: str) -> LabItemValue | None:
+    """A score item from the case's measured labs, by the cut-offs its declaration lists.
 
-    The cut-offs are those of the score declaration (bone/scores/katagiri.yaml, marked
-    unverified there), in the canonical units of labs.yaml.
+    The cut-offs (e.g. Katagiri's laboratory item, bone/scores/katagiri.yaml) are declared in
+    the canonical units of labs.yaml, the units a case holds its values in.
     """
-    critical = {"platelets": ("<", 100.0), "calcium": (">=", 10.3), "bilirubin": (">=", 1.4)}
-    abnormal = {"crp": (">=", 4.0), "ldh": (">=", 250.0), "albumin": ("<", 3.7)}
+    from osteodx.bone import item_from_labs, score_declaration
 
-    def hit(key: str, rule: tuple[str, float]) -> bool | None:
-        m = _lab(case, key)
-        if m is None:
-            return None
-        op, cut = rule
-        return m.value < cut if op == "<" else m.value >= cut
-
-    crit = {k: hit(k, r) for k, r in critical.items()}
-    abn = {k: hit(k, r) for k, r in abnormal.items()}
-    if any(crit.values()):
-        names = ", ".join(k for k, v in crit.items() if v)
-        return "critical", f"measured {names} beyond the critical cut-off"
-    if None in crit.values():
-        return None  # a critical value could still be missing
-    if any(abn.values()):
-        names = ", ".join(k for k, v in abn.items() if v)
-        return "abnormal", f"measured {names} beyond the abnormal cut-off; no critical value"
-    if None in abn.values():
+    rule = next(i for i in score_declaration(score).items if i.name == item).derive_from_labs
+    if rule is None:
         return None
-    return "normal", "all six laboratory values measured and within the cut-offs"
+    measured: dict[str, float] = {}
+    for m in case.measurements:
+        if m.analyte in rule.labs:
+            measured.setdefault(m.analyte, m.value)  # the first value of an analyte, as _lab
+    return item_from_labs(rule, measured)
 
 
 def bone_section(case: Case, nen: NenWorkup | None) -> BoneAssessment | None:
@@ -214,15 +202,12 @@ def bone_section(case: Case, nen: NenWorkup | None) -> BoneAssessment | None:
         d = DerivedValue(target="context.bone_pain", value="yes", reason="finding: Bone pain")
         context.append((d, True))
 
-    lab = _katagiri_lab(case)
+    lab = _item_from_labs(case, "katagiri", "lab")
     if lab is not None:
         d = DerivedValue(
-            target="katagiri.lab",
-            value=lab[0],
-            reason=lab[1],
-            source="DOI:10.1002/cam4.292",
+            target="katagiri.lab", value=lab.value, reason=lab.reason, source=lab.source
         )
-        items.append((d, lab[0]))
+        items.append((d, lab.value))
     bone_context = case.bone.context if case.bone else None
     if bone_context is not None and bone_context.ecog is not None:
         d = DerivedValue(

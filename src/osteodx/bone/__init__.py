@@ -29,6 +29,7 @@ from osteodx.bone._engine import (
 )
 from osteodx.bone._errors import BoneDataError, BoneInputError
 from osteodx.bone._inputs import BoneInputs, bone_inputs_from_mapping
+from osteodx.bone._labs import LabItemValue, item_from_labs
 from osteodx.bone._load import SCORE_NAMES, list_scores, score_declaration
 from osteodx.bone._nen import NenItemValue, nen_score_values
 from osteodx.bone._render import (
@@ -39,7 +40,7 @@ from osteodx.bone._render import (
     scores_markdown,
     worked_examples_markdown,
 )
-from osteodx.bone._schema import Category, Item, ScoreDeclaration
+from osteodx.bone._schema import Category, Item, LabCutoff, LabDerivation, ScoreDeclaration
 from osteodx.bone._treatment import (
     ContextField,
     CriterionResult,
@@ -66,6 +67,9 @@ __all__ = [
     "IndicationResult",
     "Item",
     "ItemScore",
+    "LabCutoff",
+    "LabDerivation",
+    "LabItemValue",
     "NenItemValue",
     "OptionResult",
     "ScoreDeclaration",
@@ -79,6 +83,7 @@ __all__ = [
     "compute_score",
     "context_fields",
     "context_help",
+    "item_from_labs",
     "list_scores",
     "nen_score_values",
     "parse_assignments",

@@ -32,12 +32,17 @@ def _read(folder: str, name: str, model: type[M]) -> M:
         raw: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise BoneDataError(f"bone/{folder}/{name}: cannot be read: {exc}") from None
+    return _validate(raw, model, f"bone/{folder}/{name}")
+
+
+def _validate(raw: Any, model: type[M], where: str) -> M:
+    """``raw`` as ``model``, or a BoneDataError naming the file, the field and the problem."""
     try:
         return model.model_validate(raw)
     except ValidationError as exc:
         first = exc.errors()[0]
         loc = ".".join(str(x) for x in first["loc"])
-        raise BoneDataError(f"bone/{folder}/{name}: {loc}: {first['msg']}") from None
+        raise BoneDataError(f"{where}: {loc}: {first['msg']}") from None
 
 
 @functools.cache

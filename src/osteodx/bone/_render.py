@@ -9,7 +9,7 @@ from rich.text import Text
 
 from osteodx.bone._engine import ScoreResult, accepted_values, worked_examples
 from osteodx.bone._load import list_scores, nen_conventions, treatment_data
-from osteodx.bone._schema import Item, ScoreDeclaration, Sourced
+from osteodx.bone._schema import Item, LabDerivation, ScoreDeclaration, Sourced
 from osteodx.bone._treatment import (
     CriterionResult,
     OptionResult,
@@ -210,6 +210,26 @@ def _src(s: Sourced) -> str:
     return f"{s.source}{_flags(s)}"
 
 
+_COMPARISON = {"lt": "<", "le": "<=", "gt": ">", "ge": ">="}
+
+
+def _lab_rule_markdown(rule: LabDerivation) -> str:
+    """The cut-offs by which a case's measured labs decide an item, worst level first."""
+    levels = "; ".join(
+        f"`{level.value}` if any of "
+        + ", ".join(
+            f"`{c.lab} {_COMPARISON[c.comparison]} {c.threshold:g} {c.unit}`" for c in level.any_of
+        )
+        for level in rule.levels
+    )
+    sources = ", ".join(dict.fromkeys(_src(c) for lv in rule.levels for c in lv.any_of))
+    return (
+        "From a case's measured labs (`derive_from_labs`, canonical units of labs.yaml): "
+        f"{_md(levels)}; `{rule.otherwise}` when all of {', '.join(rule.labs)} are measured "
+        f"and no cut-off is met; otherwise the item is left open. Source: {sources}."
+    )
+
+
 def _score_markdown(decl: ScoreDeclaration) -> list[str]:
     out = [
         f"## {decl.name} (`osteodx score {decl.id}`)",
@@ -250,6 +270,8 @@ def _score_markdown(decl: ScoreDeclaration) -> list[str]:
             f"- `{item.name}` ({_md(item.label)}; accepts {accepted}): {_md(item.help)} "
             f"Source: {_src(item)}" + (f" (via {_md(item.via)})" if item.via else "") + "."
         )
+        if item.derive_from_labs is not None:
+            out.append(f"  {_lab_rule_markdown(item.derive_from_labs)}")
     out += [
         "",
         "### Categories",

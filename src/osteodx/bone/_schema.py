@@ -5,17 +5,29 @@ that starts with a PMID, PMC id, DOI or URL; ``estimate: true`` with a one-line 
 our own judgement (only then may the source be a project document); ``unverified: true`` marks
 what the reference could not confirm. A score declaration is checked on load: unique,
 shell-friendly names and values, number bands that tile their range, categories that tile the
-declared total range exactly, and worked examples that use declared items and categories.
+declared total range exactly, worked examples that use declared items and categories, and
+laboratory cut-offs (``derive_from_labs``) that name analytes of the knowledge base's
+``labs.yaml`` in that analyte's canonical unit, the unit a case's values are stored in.
 """
 
 from __future__ import annotations
 
+import functools
 import re
+from importlib import resources
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
-from osteodx.knowledge._schema import Sourced
+from osteodx.knowledge._schema import LabsFile, Sourced
 
 __all__ = [
     "Band",
@@ -26,12 +38,16 @@ __all__ = [
     "Guideline",
     "Indication",
     "Item",
+    "LabCutoff",
+    "LabDerivation",
+    "LabLevel",
     "NenConventionFile",
     "NenRule",
     "Note",
     "NumberSpec",
     "Option",
     "Outcome",
+    "PublishedCutoff",
     "Reading",
     "ScoreDeclaration",
     "SiteEntry",
@@ -105,8 +121,109 @@ class Band(_Frozen):
     label: str
 
 
+@functools.cache
+def _canonical_lab_units() -> dict[str, str]:
+    """Lab key -> canonical unit, from the knowledge base's ``labs.yaml`` (read once)."""
+    node = resources.files("osteodx.knowledge").joinpath("data", "labs.yaml")
+    labs = LabsFile.model_validate(yaml.safe_load(node.read_text(encoding="utf-8"))).labs
+    return {lab.key: lab.unit for lab in labs}
+
+
+class PublishedCutoff(_Frozen):
+    """A cut-off as the source prints it, before conversion to the canonical unit."""
+
+    threshold: float
+    unit: str
+
+
+class LabCutoff(Sourced):
+    """One laboratory cut-off: ``lab`` (a key of labs.yaml) ``comparison`` ``threshold``.
+
+    ``unit`` must be the analyte's canonical unit in labs.yaml: a case holds its values in that
+    unit, so the threshold is compared with them as it stands. ``published`` keeps the value and
+    unit the source prints when they differ in form (a test converts one into the other).
+    """
+
+    lab: str
+    comparison: Literal["lt", "le", "gt", "ge"]
+    threshold: float
+    unit: str
+    published: PublishedCutoff | None = None
+
+    @field_validator("lab")
+    @classmethod
+    def _known_lab(cls, value: str) -> str:
+        units = _canonical_lab_units()
+        if value not in units:
+            raise ValueError(
+                f"lab {value!r} is not an analyte of knowledge/data/labs.yaml; "
+                f"use one of its keys: {', '.join(sorted(units))}"
+            )
+        return value
+
+    @field_validator("unit")
+    @classmethod
+    def _canonical_unit(cls, value: str, info: ValidationInfo) -> str:
+        lab = info.data.get("lab")
+        if lab is None:  # the lab itself was refused; that error is reported
+            return value
+        canonical = _canonical_lab_units()[lab]
+        if value != canonical:
+            raise ValueError(
+                f"unit {value!r} is not the canonical unit of {lab} in labs.yaml; "
+                f"state the threshold in {canonical!r} (the unit a case's {lab} is stored in)"
+            )
+        return value
+
+    def met(self, value: float) -> bool:
+        """Whether a measured value (in ``unit``) is beyond this cut-off."""
+        if self.comparison == "lt":
+            return value < self.threshold
+        if self.comparison == "le":
+            return value <= self.threshold
+        if self.comparison == "gt":
+            return value > self.threshold
+        return value >= self.threshold
+
+
+class LabLevel(_Frozen):
+    """A value of the item, taken when any of its cut-offs is met."""
+
+    value: str
+    any_of: tuple[LabCutoff, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _labs_once(self) -> LabLevel:
+        labs = [c.lab for c in self.any_of]
+        if len(set(labs)) != len(labs):
+            raise ValueError(f"level {self.value}: a lab is listed twice: {labs}")
+        return self
+
+
+class LabDerivation(_Frozen):
+    """How a choice item follows from measured labs.
+
+    ``levels`` are listed worst first: the first level with a cut-off met gives the value; when
+    no cut-off of a level is met but one of its labs is not measured, the item stays open (that
+    level could still apply). ``otherwise`` is the value when every lab is measured and no
+    cut-off is met.
+    """
+
+    levels: tuple[LabLevel, ...] = Field(min_length=1)
+    otherwise: str
+
+    @property
+    def labs(self) -> tuple[str, ...]:
+        """Every lab the rule reads, in declaration order, without repeats."""
+        return tuple(dict.fromkeys(c.lab for level in self.levels for c in level.any_of))
+
+
 class Item(Sourced):
-    """One item of a score: either ``choices`` or an integer ``number`` mapped through ``bands``."""
+    """One item of a score: either ``choices`` or an integer ``number`` mapped through ``bands``.
+
+    A choice item may declare ``derive_from_labs``: the cut-offs by which a case's measured
+    labs decide its value.
+    """
 
     name: str
     label: str
@@ -114,6 +231,7 @@ class Item(Sourced):
     choices: tuple[Choice, ...] = ()
     number: NumberSpec | None = None
     bands: tuple[Band, ...] = ()
+    derive_from_labs: LabDerivation | None = None
 
     @field_validator("name")
     @classmethod
@@ -135,8 +253,12 @@ class Item(Sourced):
                     if key.lower() in seen:
                         raise ValueError(f"item {self.name}: value or alias {key!r} is repeated")
                     seen.add(key.lower())
+            if self.derive_from_labs is not None:
+                self._check_derivation(self.derive_from_labs)
             return self
         assert self.number is not None
+        if self.derive_from_labs is not None:
+            raise ValueError(f"item {self.name}: derive_from_labs belongs to choice items")
         if not self.bands:
             raise ValueError(f"item {self.name}: a number item needs bands")
         expected = self.number.min
@@ -159,6 +281,18 @@ class Item(Sourced):
                 )
             expected = band.max + self.number.step
         return self
+
+    def _check_derivation(self, rule: LabDerivation) -> None:
+        declared = {c.value for c in self.choices}
+        values = [level.value for level in rule.levels] + [rule.otherwise]
+        for v in values:
+            if v not in declared:
+                raise ValueError(
+                    f"item {self.name}: derive_from_labs names value {v!r}; "
+                    f"use a declared value: {', '.join(sorted(declared))}"
+                )
+        if len(set(values)) != len(values):
+            raise ValueError(f"item {self.name}: derive_from_labs repeats a value: {values}")
 
     @property
     def kind(self) -> Literal["choice", "number"]:
