@@ -227,6 +227,17 @@ def test_ne_markers_are_recorded_but_not_scored() -> None:
     assert post.sites[0].probability == pytest.approx(post.sites[0].prior)
 
 
+@pytest.mark.parametrize("name", ["S100", "thyroglobulin", "CD20", "napsin A", "p40", "MIB-1"])
+def test_lineage_markers_are_accepted_recorded_and_never_scored(name: str) -> None:
+    alone = site_posterior({"TTF-1": "pos"})
+    both = site_posterior({"TTF-1": "pos", name: "neg"})
+    (extra,) = [e for e in both.evidence if e.name == name]
+    assert extra.used == "not_site_informative" and extra.reason
+    assert [(s.site, s.probability) for s in both.sites] == [
+        (s.site, s.probability) for s in alone.sites
+    ]
+
+
 def test_overlapping_markers_are_down_weighted() -> None:
     """OTP after TTF-1 (all TTF-1+ carcinoids were OTP+) counts at the declared reduced weight."""
     post = site_posterior({"TTF1": "pos", "OTP": "pos"})

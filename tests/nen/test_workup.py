@@ -203,13 +203,13 @@ def test_pathology_from_mapping_names_the_offending_key() -> None:
         pathology_from_mapping({"grade_please": "G2"})
     assert err.value.field == "pathology.grade_please"
     with pytest.raises(NenInputError) as err:
-        pathology_from_mapping({"ihc": {"S100": "neg"}})
-    assert err.value.field == "pathology.markers.S100"
+        pathology_from_mapping({"ihc": {"TTF9": "neg"}})
+    assert err.value.field == "pathology.markers.TTF9"
 
 
 def test_pathology_from_mapping_can_keep_unknown_markers_aside() -> None:
-    p = pathology_from_mapping({"ihc": {"S100": "neg", "TTF-1": "neg"}}, strict=False)
-    assert p.unrecognised_markers == ("S100",) and p.markers == (("ttf1", "neg"),)
+    p = pathology_from_mapping({"ihc": {"TTF9": "neg", "TTF-1": "neg"}}, strict=False)
+    assert p.unrecognised_markers == ("TTF9",) and p.markers == (("ttf1", "neg"),)
 
 
 def test_components_adding_up_to_more_than_100_percent_are_rejected() -> None:
