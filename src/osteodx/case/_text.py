@@ -36,6 +36,9 @@ _EXTRA_CONTEXT_RULES: tuple[tuple[str, str, str], ...] = (
     ("suspicion of", "POSSIBLE_EXISTENCE", "FORWARD"),
     ("suspected", "POSSIBLE_EXISTENCE", "FORWARD"),
     ("differential diagnosis", "POSSIBLE_EXISTENCE", "FORWARD"),
+    ("differential diagnoses", "POSSIBLE_EXISTENCE", "FORWARD"),
+    ("differential included", "POSSIBLE_EXISTENCE", "FORWARD"),
+    ("differential includes", "POSSIBLE_EXISTENCE", "FORWARD"),
     ("did not support", "NEGATED_EXISTENCE", "FORWARD"),
     ("did not show", "NEGATED_EXISTENCE", "FORWARD"),
     ("never", "NEGATED_EXISTENCE", "FORWARD"),
@@ -45,7 +48,33 @@ _EXTRA_CONTEXT_RULES: tuple[tuple[str, str, str], ...] = (
     ("was normal", "NEGATED_EXISTENCE", "BACKWARD"),
     ("were normal", "NEGATED_EXISTENCE", "BACKWARD"),
     ("negative", "NEGATED_EXISTENCE", "BACKWARD"),
-)
+    # A semicolon joins separate statements in case summaries ("no primary found; biopsy showed
+    # carcinoid"): a negation or doubt before it does not reach past it, nor one after it back.
+    (";", "TERMINATE", "TERMINATE"),
+    # A negation inside brackets stays there: "a primary (not metastatic) spinal carcinoid".
+    (")", "TERMINATE", "TERMINATE"),
+    # Survival phrases say the disease is gone now, not that earlier findings were absent
+    # ("treated with chemotherapy, disease-free for 4 years"); they hide the bare "free".
+    *(
+        (phrase, "PSEUDO", "PSEUDO")
+        for phrase in (
+            "disease-free", "disease free", "progression-free", "progression free",
+            "recurrence-free", "recurrence free", "relapse-free", "relapse free",
+            "event-free", "event free",
+        )
+    ),
+    # The patient, not a relative: "a 6-year-old child presented with ...", "born to
+    # consanguineous parents" ("child" and "parents" are medspaCy's family words).
+    *(
+        (phrase, "PSEUDO", "PSEUDO")
+        for phrase in (
+            "year-old child", "month-old child", "year old child", "month old child",
+            "the child", "this child", "consanguineous parents", "non-consanguineous parents",
+            "nonconsanguineous parents", "unrelated parents", "healthy parents",
+            "daughter of consanguineous", "son of consanguineous", "child of consanguineous",
+        )
+    ),
+)  # fmt: skip
 
 # ConText rules for laboratory values: whose value (a relative's) and whether it was measured
 # (a conditional statement). Semicolons, "but" and "whereas" end a rule's scope.
@@ -245,9 +274,17 @@ def _build_pipeline(targets: list[tuple[str, str]]) -> Any:
     matcher: TargetMatcher = nlp.add_pipe("medspacy_target_matcher")
     matcher.add([_target_rule(TargetRule, phrase, finding_id) for phrase, finding_id in targets])
     context: ConText = nlp.add_pipe("medspacy_context")
+    # A terminator's scope is kept to its neighbours: medspaCy lets a terminator cut a scope only
+    # when the terminator's scope starts or ends inside it, and a whole-sentence scope does not
+    # once an earlier terminator has cut the scope (the second ";" of a sentence was ignored).
     context.add(
         [
-            ConTextRule(literal, category, direction=direction)
+            ConTextRule(
+                literal,
+                category,
+                direction=direction,
+                max_scope=1 if direction == "TERMINATE" else None,
+            )
             for literal, category, direction in _EXTRA_CONTEXT_RULES
         ]
     )
