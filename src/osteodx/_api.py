@@ -47,17 +47,28 @@ def _pathology_profile(nen: NenWorkup | None) -> dict[str, Any]:
 def _similar_patients(
     case: Case, top: int, db: str | None, nen: NenWorkup | None = None
 ) -> tuple[tuple[SimilarPatient, ...], str]:
-    from osteodx.literature import LibraryError, open_library, profile_from_case, similar_cases
+    from osteodx.literature._errors import LibraryError
+    from osteodx.literature._features import profile_from_case
+    from osteodx.literature._search import similar_cases
+    from osteodx.literature._snapshot import open_snapshot
 
-    try:
-        library = open_library(db)
+    profile = profile_from_case(case, **_pathology_profile(nen))
+    # An existing SQLite library is read directly; otherwise the full library is opened (which
+    # creates, migrates and seeds it, or says why it cannot).
+    snapshot = open_snapshot(db)
+    if snapshot is not None:
+        matches = similar_cases(snapshot, profile, top=top)
+    else:
+        from osteodx.literature._store import open_library
+
         try:
-            profile = profile_from_case(case, **_pathology_profile(nen))
-            matches = similar_cases(library, profile, top=top)
-        finally:
-            library.close()
-    except LibraryError as exc:
-        return (), f"case library unavailable: {exc.message}"
+            library = open_library(db)
+            try:
+                matches = similar_cases(library, profile, top=top)
+            finally:
+                library.close()
+        except LibraryError as exc:
+            return (), f"case library unavailable: {exc.message}"
 
     def comparisons(items: Iterable[Any]) -> tuple[FeatureComparison, ...]:
         return tuple(FeatureComparison(i.field, i.query, i.case, float(i.score)) for i in items)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -19,10 +19,21 @@ from osteodx.literature._similarity import (
     component_scores,
     rank_rows,
 )
-from osteodx.literature._store import Library
 from osteodx.literature._text import MODEL_NAME, minilm, text_sha
 
-__all__ = ["SimilarCase", "similar_cases", "similar_to_case", "similar_to_dict"]
+if TYPE_CHECKING:
+    from osteodx.literature._store import Library
+
+__all__ = ["CaseSource", "SimilarCase", "similar_cases", "similar_to_case", "similar_to_dict"]
+
+
+class CaseSource(Protocol):
+    """What the search reads: an open :class:`~osteodx.literature.Library`, or the read-only
+    view of an SQLite library (``_snapshot.LibrarySnapshot``)."""
+
+    def compiled(self) -> CompiledLibrary: ...
+
+    def get_many(self, case_ids: Sequence[str]) -> dict[str, LibraryCase]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +140,7 @@ def _text_query(lib: Library, compiled: CompiledLibrary, profile: Profile) -> np
 
 
 def similar_cases(
-    lib: Library,
+    lib: CaseSource,
     profile: Profile,
     *,
     top: int = 10,
@@ -143,7 +154,13 @@ def similar_cases(
     (e.g. the query itself when it comes from the library).
     """
     compiled = lib.compiled()
-    query_text = _text_query(lib, compiled, profile) if text else None
+    query_text = None
+    if text:
+        from osteodx.literature._store import Library
+
+        if not isinstance(lib, Library):
+            raise TypeError("text similarity stores embeddings: it needs an open Library")
+        query_text = _text_query(lib, compiled, profile)
     comp = component_scores(compiled, profile, query_text)
     sim = comp.similarity()
     if exclude:
@@ -179,7 +196,7 @@ def similar_cases(
 
 
 def similar_to_case(
-    lib: Library,
+    lib: CaseSource,
     case: Case,
     *,
     top: int = 10,

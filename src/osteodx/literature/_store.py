@@ -7,7 +7,6 @@ shipped published cases on first use, in WAL mode. Any SQLAlchemy URL can be giv
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -24,27 +23,16 @@ from osteodx.literature import _tables as t
 from osteodx.literature._config import similarity_config
 from osteodx.literature._errors import LibraryError, RecordProblem
 from osteodx.literature._features import encode, layout, profile_from_record
+from osteodx.literature._location import ENV_VAR, HEAD_REVISION, default_url
 from osteodx.literature._readers import Incoming, read_records
 from osteodx.literature._record import LibraryCase, histology_family, publication_keys
 from osteodx.literature._similarity import CompiledLibrary
 
 __all__ = ["ENV_VAR", "ImportReport", "Library", "default_url", "open_library"]
 
-ENV_VAR = "OSTEODX_DB"
 SEED_VERSION = "nen-case-library-2026-11"
 CHUNK = 1000
 Progress = Callable[[int, int], None]
-
-
-def default_url() -> str:
-    """``OSTEODX_DB`` if set, else an SQLite file in the user's data directory."""
-    env = os.environ.get(ENV_VAR)
-    if env:
-        return env
-    from platformdirs import user_data_dir
-
-    folder = Path(user_data_dir("osteodx", appauthor=False))
-    return f"sqlite:///{folder / 'library.sqlite'}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,10 +93,6 @@ def _make_engine(url_text: str) -> Engine:
     if url.get_backend_name() == "sqlite":
         sa.event.listen(engine, "connect", _sqlite_pragmas)
     return engine
-
-
-# The newest migration shipped; a library already there skips importing and running Alembic.
-HEAD_REVISION = "0001"
 
 
 def _at_head(conn: Connection) -> bool:
