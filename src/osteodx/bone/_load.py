@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from osteodx._yaml import load_shipped_yaml
 from osteodx.bone._errors import BoneDataError, BoneInputError
 from osteodx.bone._schema import NenConventionFile, ScoreDeclaration, TreatmentFile
 
@@ -29,7 +30,7 @@ SCORE_NAMES: tuple[str, ...] = ("mirels", "sins", "tokuhashi", "tomita", "katagi
 def _read(folder: str, name: str, model: type[M]) -> M:
     path = resources.files("osteodx.bone").joinpath(folder, name)
     try:
-        raw: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw: Any = load_shipped_yaml(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise BoneDataError(f"bone/{folder}/{name}: cannot be read: {exc}") from None
     return _validate(raw, model, f"bone/{folder}/{name}")

@@ -17,7 +17,6 @@ import re
 from importlib import resources
 from typing import Literal
 
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -27,6 +26,7 @@ from pydantic import (
     model_validator,
 )
 
+from osteodx._yaml import load_shipped_yaml
 from osteodx.knowledge._schema import LabsFile, Sourced
 
 __all__ = [
@@ -125,7 +125,7 @@ class Band(_Frozen):
 def _canonical_lab_units() -> dict[str, str]:
     """Lab key -> canonical unit, from the knowledge base's ``labs.yaml`` (read once)."""
     node = resources.files("osteodx.knowledge").joinpath("data", "labs.yaml")
-    labs = LabsFile.model_validate(yaml.safe_load(node.read_text(encoding="utf-8"))).labs
+    labs = LabsFile.model_validate(load_shipped_yaml(node.read_text(encoding="utf-8"))).labs
     return {lab.key: lab.unit for lab in labs}
 
 

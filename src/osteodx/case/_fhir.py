@@ -37,9 +37,9 @@ from functools import cache
 from importlib.resources import files
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
+from osteodx._yaml import load_shipped_yaml
 from osteodx.case._build import CaseBuilder, ReadingContext
 from osteodx.case._issues import CaseInputError, Issue
 from osteodx.case._model import Case, Sex
@@ -186,7 +186,7 @@ class _SnomedFile(BaseModel):
 def snomed_map() -> dict[str, SnomedMapping]:
     """The shipped SNOMED CT -> finding map, validated once per process."""
     node = files("osteodx.knowledge").joinpath("data", "snomed.yaml")
-    parsed = _SnomedFile.model_validate(yaml.safe_load(node.read_text(encoding="utf-8")))
+    parsed = _SnomedFile.model_validate(load_shipped_yaml(node.read_text(encoding="utf-8")))
     out: dict[str, SnomedMapping] = {}
     for mapping in parsed.mappings:
         if mapping.snomed in out:

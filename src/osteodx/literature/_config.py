@@ -6,9 +6,9 @@ import re
 from functools import cache
 from importlib import resources
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from osteodx._yaml import load_shipped_yaml
 from osteodx.knowledge._schema import Sourced
 from osteodx.literature._errors import LibraryError
 
@@ -125,7 +125,7 @@ def similarity_config() -> SimilarityConfig:
     """The validated settings, loaded once per process."""
     text = resources.files("osteodx.literature").joinpath("data/similarity.yaml").read_text("utf-8")
     try:
-        return SimilarityConfig.model_validate(yaml.safe_load(text))
+        return SimilarityConfig.model_validate(load_shipped_yaml(text))
     except ValidationError as exc:  # pragma: no cover - guarded by a test of the shipped file
         first = exc.errors()[0]
         loc = ".".join(str(p) for p in first["loc"])

@@ -7,9 +7,9 @@ import re
 from importlib import resources
 from typing import Any, TypeVar
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
+from osteodx._yaml import load_shipped_yaml
 from osteodx.nen._schema import (
     CirculatingFile,
     ClueFile,
@@ -39,7 +39,7 @@ class NenDataError(RuntimeError):
 
 def _read(name: str, model: type[M]) -> M:
     text = resources.files("osteodx.nen").joinpath("data", name).read_text(encoding="utf-8")
-    raw: Any = yaml.safe_load(text)
+    raw: Any = load_shipped_yaml(text)
     try:
         return model.model_validate(raw)
     except ValidationError as exc:
