@@ -253,6 +253,17 @@ def test_hypothetical_value_is_marked_uncertain(ctx: ReadingContext) -> None:
     assert [status for _, status, _ in found] == ["uncertain"]
 
 
+def test_every_semicolon_ends_a_relative_or_a_condition(ctx: ReadingContext) -> None:
+    found = _labs_read(
+        ctx.text, "If ALP were above 300 U/L we would biopsy; ALP was 350 U/L; calcium 2.4 mmol/L."
+    )
+    assert [(finding, status) for finding, status, _ in found] == [
+        ("lab:alkaline_phosphatase", "uncertain"),
+        ("lab:alkaline_phosphatase", "present"),
+        ("lab:calcium", "present"),
+    ]
+
+
 def test_negation_does_not_remove_a_written_value(ctx: ReadingContext) -> None:
     found = _labs_read(ctx.text, "No rise in ALP (95 U/L). Bone scan normal.")
     assert found == [("lab:alkaline_phosphatase", "present", "No rise in ALP (95 U/L).")]

@@ -154,3 +154,38 @@ def test_patient_born_to_consanguineous_parents_is_not_read_as_a_relative() -> N
 
 def test_a_relative_is_still_read_as_family() -> None:
     assert ("HP:0011002", "family") in _found("Her daughter has osteopetrosis.")
+
+
+@pytest.mark.parametrize(
+    ("sentence", "present", "negated"),
+    [
+        (
+            "Biopsy showed a neuroendocrine tumour, synaptophysin positive, TTF-1 negative.",
+            "OSX:history_nen",
+            None,
+        ),
+        ("Metastatic carcinoid, CDX2 negative and TTF-1 negative.", "OSX:history_nen", None),
+        ("Anaemia, HCV-negative.", "HP:0001903", "OSX:hepatitis_c"),
+        ("Bone scan showed increased uptake, PSA negative.", "HP:6001022", None),
+    ],
+)
+def test_trailing_negative_reports_one_result_not_the_whole_sentence(
+    sentence: str, present: str, negated: str | None
+) -> None:
+    found = _found(sentence)
+    assert (present, "present") in found
+    if negated:
+        assert (negated, "negated") in found
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Tests for hepatitis C, HIV and syphilis were negative.",
+        "Hepatitis C, HIV and syphilis serologies were all negative.",
+        "Hepatitis C, HIV, syphilis: all negative.",
+        "Serology for hepatitis C was negative.",
+    ],
+)
+def test_negative_closing_a_list_of_tests_covers_the_list(sentence: str) -> None:
+    assert ("OSX:hepatitis_c", "negated") in _found(sentence)

@@ -29,6 +29,16 @@ if TYPE_CHECKING:  # imported with the first text that holds a digit (its regexe
 
 __all__ = ["TextMatch", "TextReader"]
 
+# Category of a comma marker that ends the scope of the rules in _ENDS_AT_COMMA; it modifies
+# nothing else (only negation, doubt, history and family categories set a mention's status).
+_CLAUSE_BREAK = "CLAUSE_BREAK"
+
+# Backward rules whose scope ends at the previous comma. A trailing "negative" reports one test
+# in lists of results ("synaptophysin positive, TTF-1 negative", "anaemia, HCV-negative"), so it
+# must not reach the findings named earlier in the sentence. Backward "were excluded" or "were
+# normal" keep the whole sentence: they usually close a list ("ALP, calcium and PTH were normal").
+_ENDS_AT_COMMA = frozenset({"negative"})
+
 # ConText rules added to medspaCy's defaults, for phrasing common in case reports.
 _EXTRA_CONTEXT_RULES: tuple[tuple[str, str, str], ...] = (
     ("question of", "POSSIBLE_EXISTENCE", "FORWARD"),
@@ -48,9 +58,17 @@ _EXTRA_CONTEXT_RULES: tuple[tuple[str, str, str], ...] = (
     ("was normal", "NEGATED_EXISTENCE", "BACKWARD"),
     ("were normal", "NEGATED_EXISTENCE", "BACKWARD"),
     ("negative", "NEGATED_EXISTENCE", "BACKWARD"),
+    # ... but "were negative" closes a list of tests ("hepatitis C, HIV and syphilis were
+    # negative") and keeps the whole sentence, like "were normal".
+    ("were negative", "NEGATED_EXISTENCE", "BACKWARD"),
+    ("was negative", "NEGATED_EXISTENCE", "BACKWARD"),
+    ("were all negative", "NEGATED_EXISTENCE", "BACKWARD"),
+    ("all negative", "NEGATED_EXISTENCE", "BACKWARD"),
     # A semicolon joins separate statements in case summaries ("no primary found; biopsy showed
     # carcinoid"): a negation or doubt before it does not reach past it, nor one after it back.
     (";", "TERMINATE", "TERMINATE"),
+    # A comma marks a clause for the rules in _ENDS_AT_COMMA only (see there).
+    (",", _CLAUSE_BREAK, "FORWARD"),
     # A negation inside brackets stays there: "a primary (not metastatic) spinal carcinoid".
     (")", "TERMINATE", "TERMINATE"),
     # Survival phrases say the disease is gone now, not that earlier findings were absent
@@ -128,7 +146,7 @@ class TextReader:
         self._lab_context: Any = None
         self._disk_cache: Path | None = None
         digest = hashlib.sha256(repr(sorted(self._targets)).encode())
-        digest.update(repr(_EXTRA_CONTEXT_RULES).encode())
+        digest.update(repr((_EXTRA_CONTEXT_RULES, sorted(_ENDS_AT_COMMA))).encode())
         digest.update(repr(_LAB_CONTEXT_RULES).encode())
         # The value reader's names and its code: a change to either reads texts anew.
         digest.update(repr([(a.key, a.name, a.aliases, a.unit) for a in self._analytes]).encode())
@@ -233,7 +251,13 @@ def _build_lab_context(nlp: Any) -> Any:
     )
     context.add(
         [
-            ConTextRule(literal, category, direction=direction)
+            # Terminators kept to their neighbours, as in _build_pipeline (see there).
+            ConTextRule(
+                literal,
+                category,
+                direction=direction,
+                max_scope=1 if direction == "TERMINATE" else None,
+            )
             for literal, category, direction in _LAB_CONTEXT_RULES
         ]
     )
@@ -283,7 +307,8 @@ def _build_pipeline(targets: list[tuple[str, str]]) -> Any:
                 literal,
                 category,
                 direction=direction,
-                max_scope=1 if direction == "TERMINATE" else None,
+                max_scope=1 if direction == "TERMINATE" or category == _CLAUSE_BREAK else None,
+                terminated_by={_CLAUSE_BREAK} if literal in _ENDS_AT_COMMA else None,
             )
             for literal, category, direction in _EXTRA_CONTEXT_RULES
         ]
