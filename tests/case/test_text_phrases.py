@@ -189,3 +189,28 @@ def test_trailing_negative_reports_one_result_not_the_whole_sentence(
 )
 def test_negative_closing_a_list_of_tests_covers_the_list(sentence: str) -> None:
     assert ("OSX:hepatitis_c", "negated") in _found(sentence)
+
+
+@pytest.mark.parametrize(
+    ("sentence", "status"),
+    [
+        ("68Ga-DOTATATE PET negative.", "negated"),
+        ("No uptake on octreoscan.", "negated"),
+        ("The bone lesions were DOTATATE-avid.", "present"),
+        ("Bone lesions showed intense uptake on 68Ga-DOTATATE PET/CT.", "present"),
+    ],
+)
+def test_sstr_avidity_is_read_from_what_the_scan_showed(sentence: str, status: str) -> None:
+    assert ("OSX:sstr_avid_bone_lesions", status) in _found(sentence)
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "OctreoScan uptake in the ileum confirmed the primary.",
+        "Ga-DOTATATE PET localised a right middle lobe nodule.",
+        "A DOTATATE PET is planned.",
+    ],
+)
+def test_naming_the_scan_alone_does_not_make_the_bone_lesions_avid(sentence: str) -> None:
+    assert "OSX:sstr_avid_bone_lesions" not in _ids(sentence)

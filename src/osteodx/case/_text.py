@@ -116,6 +116,10 @@ _LAB_GROUP = "osteodx_lab_values"
 
 # Label prefix of a phrase that states a finding's absence (``absent_phrases``).
 _ABSENT = "absent:"
+# Label prefix of a test name that speaks about a finding only when negated
+# (``negative_test_phrases``: "octreoscan negative" excludes SSTR-avid bone lesions, while
+# "octreoscan showed uptake in the ileum" says nothing about bone).
+_IF_NEGATED = "if_negated:"
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +141,9 @@ class TextReader:
         self._targets: list[tuple[str, str]] = []
         for finding in knowledge.local_findings.values():
             self._targets.extend((phrase, finding.id) for phrase in finding.phrases)
+            self._targets.extend(
+                (phrase, _IF_NEGATED + finding.id) for phrase in finding.negative_test_phrases
+            )
         for entry in knowledge.hpo_phrases:
             self._targets.extend((phrase, entry.id) for phrase in entry.phrases)
             self._targets.extend((phrase, _ABSENT + entry.id) for phrase in entry.absent_phrases)
@@ -197,6 +204,10 @@ class TextReader:
                 if status != "present":
                     continue
                 finding_id, status = finding_id.removeprefix(_ABSENT), "negated"
+            elif finding_id.startswith(_IF_NEGATED):
+                if status != "negated":
+                    continue
+                finding_id = finding_id.removeprefix(_IF_NEGATED)
             matches.append(TextMatch(finding_id, ent.text, ent.sent.text.strip(), status))
         matches.extend(self._read_labs(doc, text))
         return matches

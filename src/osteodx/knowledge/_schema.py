@@ -170,6 +170,9 @@ class LocalFinding(_Frozen):
     # HPO terms that speak about this exposure or history when a case mentions them (or a term
     # below them): a case describing a lung tumour is not silent about lung cancer.
     answered_by: tuple[str, ...] = ()
+    # Names of a test whose negative result excludes this finding but whose mere mention does
+    # not show it ("octreoscan negative" vs "octreoscan showed uptake in the ileum").
+    negative_test_phrases: tuple[str, ...] = ()
     sclerotic: bool = False
 
     @field_validator("id")
