@@ -165,7 +165,7 @@ def test_a_relative_is_still_read_as_family() -> None:
             None,
         ),
         ("Metastatic carcinoid, CDX2 negative and TTF-1 negative.", "OSX:history_nen", None),
-        ("Anaemia, HCV-negative.", "HP:0001903", "OSX:hepatitis_c"),
+        ("Bone biopsy: carcinoid; CDX2 negative.", "OSX:history_nen", None),
         ("Bone scan showed increased uptake, PSA negative.", "HP:6001022", None),
     ],
 )
@@ -185,6 +185,9 @@ def test_trailing_negative_reports_one_result_not_the_whole_sentence(
         "Hepatitis C, HIV and syphilis serologies were all negative.",
         "Hepatitis C, HIV, syphilis: all negative.",
         "Serology for hepatitis C was negative.",
+        "Hepatitis C, HIV negative.",
+        "Serology for hepatitis C, HIV and syphilis negative.",
+        "Anaemia; HCV, HIV negative.",
     ],
 )
 def test_negative_closing_a_list_of_tests_covers_the_list(sentence: str) -> None:
