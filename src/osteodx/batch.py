@@ -164,8 +164,8 @@ class BatchScorer:
     :meth:`CompiledKB.silence` (the vectors :func:`score` sums). A chunk of cases becomes a
     matrix of row indices; the rows are gathered and summed column by column in the order
     :func:`score` adds them, so the sums are bit for bit the same. Which silence findings a case
-    leaves unmentioned is the intersection over its terms of ``kb.unmentioned({term})`` (the
-    rule is a union over terms), kept per term as a bit mask.
+    leaves unmentioned is the intersection over its findings of ``kb.unmentioned`` of that one
+    finding (the rule is a union over terms), kept per (term, present) as a bit mask.
     """
 
     def __init__(self, kb: CompiledKB) -> None:
@@ -175,7 +175,7 @@ class BatchScorer:
         self._n = 1
         self._silence = kb.silence_findings
         self._all = (1 << len(self._silence)) - 1
-        self._spoken: dict[str, int] = {}
+        self._spoken: dict[tuple[str, bool], int] = {}
         self._in_scope: dict[str, bool] = {}
         self._silence_rows: dict[tuple[int, int], list[int]] = {}
 
@@ -201,12 +201,12 @@ class BatchScorer:
             row = self._add(key, self.kb.silence(finding_id, band).log_probability)
         return row
 
-    def _unmentioned_mask(self, term: str) -> int:
-        mask = self._spoken.get(term)
+    def _unmentioned_mask(self, term: str, present: bool) -> int:
+        mask = self._spoken.get((term, present))
         if mask is None:
-            left = set(self.kb.unmentioned({term}))
+            left = set(self.kb.unmentioned({term}, (term,) if present else ()))
             mask = sum(1 << i for i, s in enumerate(self._silence) if s in left)
-            self._spoken[term] = mask
+            self._spoken[(term, present)] = mask
         return mask
 
     def _silence_rows_for(self, mask: int, band: int) -> list[int]:
@@ -255,8 +255,8 @@ class BatchScorer:
             for f in case.findings:
                 row = rows_get((f.id, f.present, band))
                 flat.append(self._row(f.id, f.present, band) if row is None else row)
-                spoken = spoken_get(f.id)
-                mask &= self._unmentioned_mask(f.id) if spoken is None else spoken
+                spoken = spoken_get((f.id, f.present))
+                mask &= self._unmentioned_mask(f.id, f.present) if spoken is None else spoken
             flat.extend(self._silence_rows_for(mask, band))
             lengths[i] = len(flat) - start
         width = max(1, int(lengths.max()))

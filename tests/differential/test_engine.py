@@ -80,6 +80,12 @@ def test_term_that_answers_a_gate_lifts_its_silence(tiny_ctx, tiny_compiled, ter
     assert all(c.match != "not_mentioned" for c in beta.contributions)
 
 
+def test_an_excluded_answering_term_keeps_the_silence(tiny_ctx, tiny_compiled) -> None:
+    case = _case(tiny_ctx, findings=["Increased bone mineral density"], excluded=["Splenomegaly"])
+    beta = next(d for d in explain(case, tiny_compiled).diagnoses if d.key == "beta")
+    assert any(c.match == "not_mentioned" for c in beta.contributions)
+
+
 def test_term_above_an_answering_term_keeps_the_silence(tiny_ctx, tiny_compiled) -> None:
     # Abnormal spleen morphology is broader than Splenomegaly and does not answer the exposure.
     case = _case(

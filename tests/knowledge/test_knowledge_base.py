@@ -126,6 +126,18 @@ def test_loader_rejects_an_unknown_answering_term(tmp_path: Path) -> None:
         load_knowledge_from(root)
 
 
+def test_loader_rejects_answering_terms_on_a_finding_whose_silence_does_not_count(
+    tmp_path: Path,
+) -> None:
+    root = _copy_tiny_kb(tmp_path)
+    path = root / "findings" / "test.yaml"
+    path.write_text(
+        path.read_text().replace("category: exposure", "category: imaging"), encoding="utf-8"
+    )
+    with pytest.raises(KnowledgeError, match="only an exposure or history item"):
+        load_knowledge_from(root)
+
+
 def test_docs_source_is_allowed_only_for_estimates(tmp_path: Path) -> None:
     root = _copy_tiny_kb(tmp_path)
     path = root / "conditions" / "alpha.yaml"

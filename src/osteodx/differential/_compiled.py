@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from typing import Literal
@@ -95,8 +96,9 @@ class CompiledKB:
                 )
             )
         )
-        self.answered_by: dict[str, frozenset[str]] = {
-            t: frozenset(local[t].answered_by)
+        # Silence finding -> (HPO terms that answer it, terms below which they do not).
+        self.answered_by: dict[str, tuple[frozenset[str], frozenset[str]]] = {
+            t: (frozenset(local[t].answered_by), frozenset(local[t].not_answered_by))
             for t in self.silence_findings
             if t in local and local[t].answered_by
         }
@@ -272,16 +274,27 @@ class CompiledKB:
             self._cache[key] = hit
         return hit
 
-    def unmentioned(self, mentioned: set[str]) -> list[str]:
-        """The silence findings a case says nothing about: neither the term, nor a related one,
-        nor an HPO term that answers it (``answered_by``, e.g. a lung tumour for lung cancer)."""
+    def unmentioned(self, mentioned: set[str], present: Iterable[str] = ()) -> list[str]:
+        """The silence findings a case says nothing about: neither the term nor a related one is
+        mentioned (present or excluded), and no term reported ``present`` answers it
+        (``answered_by``, e.g. a lung tumour for lung cancer). The rule is a union over terms, so
+        ``unmentioned(S, P)`` is the intersection of ``unmentioned({t}, {t} & P)`` over ``t``."""
         related = set(mentioned)
         for term in mentioned:
             if term.startswith("HP:"):
                 related |= self.hpo.ancestors(term)
+        answered: set[str] = set()
+        if self.answered_by:
+            for term in present:
+                if not term.startswith("HP:"):
+                    continue
+                lineage = self.hpo.ancestors(term) | {term}
+                for finding_id, (answering, excepted) in self.answered_by.items():
+                    if answering & lineage and not excepted & lineage:
+                        answered.add(finding_id)
         out = []
         for finding_id in self.silence_findings:
-            if finding_id in related or self.answered_by.get(finding_id, frozenset()) & related:
+            if finding_id in related or finding_id in answered:
                 continue
             # A mentioned term more general than the silence finding also speaks about it.
             if finding_id.startswith("HP:") and mentioned & self.hpo.ancestors(finding_id):

@@ -56,7 +56,8 @@ def evidence_rows(case: Case, kb: CompiledKB) -> list[EvidenceRow]:
     rows = [EvidenceRow(f, None, kb.evidence(f.id, f.present, band)) for f in case.findings]
     mentioned = {f.id for f in case.findings}
     mentioned.update(s for r in case.test_results for s in r.supersedes)
-    for finding_id in kb.unmentioned(mentioned):
+    present = [f.id for f in case.findings if f.present]
+    for finding_id in kb.unmentioned(mentioned, present):
         rows.append(EvidenceRow(None, finding_id, kb.silence(finding_id, band)))
     return rows
 

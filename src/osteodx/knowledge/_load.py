@@ -284,11 +284,22 @@ def load_knowledge_from(root: Traversable | Path) -> Knowledge:
         for implied in finding.implies:
             if implied not in local and implied not in hpo:
                 raise KnowledgeError(f"findings: {finding.id} implies unknown {implied}")
-        for answering in finding.answered_by:
-            if answering not in hpo or hpo.is_obsolete(answering):
-                raise KnowledgeError(
-                    f"findings: {finding.id} answered_by {answering} is not a current HPO id"
-                )
+        if (finding.answered_by or finding.not_answered_by) and finding.category not in (
+            "exposure",
+            "history",
+        ):
+            raise KnowledgeError(
+                f"findings: {finding.id} has answered_by, but only an exposure or history item "
+                "counts its silence; remove it or change the category"
+            )
+        if finding.not_answered_by and not finding.answered_by:
+            raise KnowledgeError(f"findings: {finding.id} has not_answered_by without answered_by")
+        for field in ("answered_by", "not_answered_by"):
+            for answering in getattr(finding, field):
+                if answering not in hpo or hpo.is_obsolete(answering):
+                    raise KnowledgeError(
+                        f"findings: {finding.id} {field} {answering} is not a current HPO id"
+                    )
     for entry in phrases:
         _check_term(entry.id, entry.label, "findings hpo_phrases", hpo, local)
 

@@ -167,9 +167,11 @@ class LocalFinding(_Frozen):
     definition: str
     phrases: tuple[str, ...] = ()
     implies: tuple[str, ...] = ()
-    # HPO terms that speak about this exposure or history when a case mentions them (or a term
-    # below them): a case describing a lung tumour is not silent about lung cancer.
+    # HPO terms that speak about this exposure or history when a case reports them present (or a
+    # term below them, except those below a term of ``not_answered_by``): a case describing a
+    # lung tumour is not silent about lung cancer, one describing a lung hamartoma is.
     answered_by: tuple[str, ...] = ()
+    not_answered_by: tuple[str, ...] = ()
     # Names of a test whose negative result excludes this finding but whose mere mention does
     # not show it ("octreoscan negative" vs "octreoscan showed uptake in the ileum").
     negative_test_phrases: tuple[str, ...] = ()
