@@ -217,3 +217,29 @@ def test_sstr_avidity_is_read_from_what_the_scan_showed(sentence: str, status: s
 )
 def test_naming_the_scan_alone_does_not_make_the_bone_lesions_avid(sentence: str) -> None:
     assert "OSX:sstr_avid_bone_lesions" not in _ids(sentence)
+
+
+def test_a_word_implying_no_pain_yields_to_pain_named_in_the_text() -> None:
+    from osteodx.case import parse_case_form
+    from osteodx.case._build import default_context
+
+    case = parse_case_form(
+        {"id": "a", "notes": "He was asymptomatic until he developed bone pain."},
+        "form.yaml",
+        default_context(),
+    )
+    assert [(f.id, f.present) for f in case.findings] == [("HP:0002653", True)]
+
+
+@pytest.mark.parametrize(
+    ("sentence", "absent"),
+    [
+        ("An asymptomatic 64-year-old man had a routine chest film.", True),
+        ("The patient was asymptomatic.", True),
+        ("She had asymptomatic hypercalcaemia.", False),
+    ],
+)
+def test_asymptomatic_speaks_of_the_patient_not_of_another_finding(
+    sentence: str, absent: bool
+) -> None:
+    assert (("HP:0002653", "negated") in _found(sentence)) is absent

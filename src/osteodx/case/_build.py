@@ -571,6 +571,14 @@ class CaseBuilder:
     ) -> list[TextMention]:
         mentions: list[TextMention] = []
         seen: dict[str, str] = {}
+        # Findings the text names outright: a word that only implies absence yields to them
+        # ("asymptomatic until he developed bone pain").
+        named = {
+            m.finding_id
+            for _text, _loc, matches in readings
+            for m in matches
+            if m.lab is None and not m.implied and m.status in ("present", "negated")
+        }
         for _text, loc, matches in readings:
             for match in matches:
                 if match.lab is not None:
@@ -578,7 +586,9 @@ class CaseBuilder:
                 label = _label(self.ctx, match.finding_id)
                 status: MentionStatus = match.status
                 if status in ("present", "negated") and (
-                    self._related_to_any(match.finding_id, coded_ids) or match.finding_id in seen
+                    self._related_to_any(match.finding_id, coded_ids)
+                    or match.finding_id in seen
+                    or (match.implied and self._related_to_any(match.finding_id, named))
                 ):
                     # Coded data wins over text (also over a broader or narrower HPO term of the
                     # same thing, e.g. "back pain" in text beside a coded Low back pain); within

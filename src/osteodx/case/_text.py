@@ -215,6 +215,9 @@ class TextMatch:
     sentence: str
     status: MentionStatus
     lab: TextLabValue | None = None
+    # Read from a word that implies the finding's absence ("asymptomatic"): it yields to any
+    # mention that names the finding.
+    implied: bool = False
 
 
 class TextReader:
@@ -283,16 +286,19 @@ class TextReader:
             else:
                 status = "present"
             finding_id = ent.label_
+            implied = False
             if finding_id.startswith(_ABSENT):
                 # "asymptomatic" says bone pain is absent; "not asymptomatic" says nothing clear.
                 if status != "present":
                     continue
                 finding_id, status = finding_id.removeprefix(_ABSENT), "negated"
+                implied = True
             elif finding_id.startswith(_IF_NEGATED):
                 if status != "negated":
                     continue
                 finding_id = finding_id.removeprefix(_IF_NEGATED)
-            matches.append(TextMatch(finding_id, ent.text, ent.sent.text.strip(), status))
+            sentence = ent.sent.text.strip()
+            matches.append(TextMatch(finding_id, ent.text, sentence, status, implied=implied))
         matches.extend(self._read_labs(doc, text))
         return matches
 
