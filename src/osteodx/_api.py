@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from importlib import metadata
@@ -55,10 +56,14 @@ def _similar_patients(
     profile = profile_from_case(case, **_pathology_profile(nen))
     # An existing SQLite library is read directly; otherwise the full library is opened (which
     # creates, migrates and seeds it, or says why it cannot).
+    matches = None
     snapshot = open_snapshot(db)
     if snapshot is not None:
-        matches = similar_cases(snapshot, profile, top=top)
-    else:
+        try:
+            matches = similar_cases(snapshot, profile, top=top)
+        except sqlite3.Error:
+            matches = None  # locked or changed under us: the full library says what is wrong
+    if matches is None:
         from osteodx.literature._store import open_library
 
         try:

@@ -93,3 +93,28 @@ def test_assessment_with_an_existing_library_does_not_load_sqlalchemy(sqlite_url
     ids, loaded = json.loads(out.stdout)
     assert ids and ids[0] == "nen-001"
     assert loaded is False
+
+
+def test_a_read_error_after_opening_falls_back_to_the_full_library(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import osteodx
+    from osteodx.literature._snapshot import LibrarySnapshot
+
+    def locked(self: LibrarySnapshot, case_ids: object) -> object:
+        raise sqlite3.OperationalError("database is locked")
+
+    monkeypatch.setattr(LibrarySnapshot, "get_many", locked)
+    case = osteodx.read_case(EXAMPLES / "founding-case.yaml")
+    assessment = osteodx.assess(case, similar=3, db=sqlite_url)
+    assert [p.case_id for p in assessment.similar_patients][:1] == ["nen-001"]
+
+
+def test_sqlite_urls_are_read_as_sqlalchemy_reads_them() -> None:
+    from osteodx.literature._location import sqlite_file
+
+    assert sqlite_file("sqlite:////data/my%20library.sqlite") == Path("/data/my library.sqlite")
+    assert sqlite_file("sqlite:///rel.sqlite") == Path("rel.sqlite")
+    assert sqlite_file("sqlite:///~/lib.sqlite") == Path("~/lib.sqlite")  # no home expansion
+    assert sqlite_file("sqlite:///lib.sqlite?mode=ro") is None
+    assert sqlite_file("sqlite+pysqlite:///lib.sqlite") is None

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from urllib.parse import unquote
 
 __all__ = ["ENV_VAR", "HEAD_REVISION", "default_url", "sqlite_file"]
 
@@ -31,7 +32,7 @@ def sqlite_file(url: str) -> Path | None:
     prefix = "sqlite:///"
     if not url.startswith(prefix) or "?" in url:
         return None
-    path = url[len(prefix) :]
+    path = unquote(url[len(prefix) :])  # as SQLAlchemy reads it: percent-decoded, no "~"
     if not path or path == ":memory:":
         return None
-    return Path(path).expanduser()
+    return Path(path)

@@ -53,7 +53,8 @@ class LibrarySnapshot:
 
 
 def _connect(path: Path) -> sqlite3.Connection:
-    return sqlite3.connect(f"file:{quote(str(path))}?mode=ro", uri=True, timeout=10)
+    # A short wait: when a writer holds the file, the full library (which waits longer) is next.
+    return sqlite3.connect(f"file:{quote(str(path))}?mode=ro", uri=True, timeout=2)
 
 
 def open_snapshot(url: str | None = None) -> LibrarySnapshot | None:
