@@ -202,3 +202,15 @@ def test_study_keys_named_in_a_recorded_markers_reason_are_declared() -> None:
         elif study.researched and key not in docs:
             undeclared.append(f"{key} (researched, but not listed in docs/nen.md)")
     assert undeclared == []
+
+
+def test_a_marker_name_shared_by_two_markers_is_refused() -> None:
+    from osteodx.nen._schema import SiteMarkerFile
+
+    text = resources.files("osteodx.nen").joinpath("data/site_markers.yaml").read_text("utf-8")
+    raw = yaml.safe_load(text)
+    SiteMarkerFile.model_validate(raw)  # the shipped file has no clash
+    s100 = next(m for m in raw["recognised_markers"] if m["id"] == "s100")
+    s100["aliases"] = [*s100["aliases"], "TTF-1"]  # TTF-1 already names ttf1
+    with pytest.raises(ValidationError, match="'TTF-1' of s100 is also a name of ttf1"):
+        SiteMarkerFile.model_validate(raw)

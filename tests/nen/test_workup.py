@@ -223,3 +223,15 @@ def test_components_adding_up_to_more_than_100_percent_are_rejected() -> None:
             }
         )
     assert err.value.field.startswith("pathology.components")
+
+
+def test_a_ki67_index_written_as_a_stain_result_points_to_the_ki67_field() -> None:
+    with pytest.raises(NenInputError) as err:
+        pathology_from_mapping({"ihc": {"Ki-67": "20%"}})
+    assert err.value.field == "pathology.markers.Ki-67"
+    assert "ki67" in err.value.fix
+
+
+def test_beta_catenin_without_a_pattern_is_not_recorded_as_nuclear() -> None:
+    p = pathology_from_mapping({"ihc": {"beta-catenin": "pos", "nuclear beta-catenin": "neg"}})
+    assert dict(p.markers) == {"beta_catenin": "pos", "beta_catenin_nuclear": "neg"}

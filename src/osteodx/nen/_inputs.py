@@ -131,7 +131,7 @@ class NenPathology(_Input):
         out: dict[str, str] = {}
         for name, status in items:
             marker = require_marker(str(name))
-            out[marker] = marker_status(status, f"markers.{name}")
+            out[marker] = marker_status(status, f"markers.{name}", marker)
         return tuple(sorted(out.items()))
 
     @field_validator("components")

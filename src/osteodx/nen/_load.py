@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import re
 from importlib import resources
 from typing import Any, TypeVar
 
@@ -17,6 +16,7 @@ from osteodx.nen._schema import (
     ImagingFile,
     SiteMarkerFile,
     StagingFile,
+    name_key,
 )
 
 __all__ = [
@@ -82,11 +82,3 @@ def imaging() -> ImagingFile:
 def circulating() -> CirculatingFile:
     """Circulating markers and their confounders (``data/circulating.yaml``)."""
     return _read("circulating.yaml", CirculatingFile)
-
-
-_NON_ALNUM = re.compile(r"[^a-z0-9]+")
-
-
-def name_key(name: str) -> str:
-    """Lower case with every non-alphanumeric character dropped: 'TTF-1' and 'ttf1' meet."""
-    return _NON_ALNUM.sub("", name.lower())

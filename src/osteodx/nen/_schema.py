@@ -8,12 +8,21 @@ mirror ``osteodx.knowledge``'s ``Sourced`` so that the two bases read alike.
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from osteodx.knowledge._schema import Sourced as KnowledgeSourced
 from osteodx.knowledge._schema import check_source
+
+_NON_ALNUM = re.compile(r"[^a-z0-9]+")
+
+
+def name_key(name: str) -> str:
+    """Lower case with every non-alphanumeric character dropped: 'TTF-1' and 'ttf1' meet."""
+    return _NON_ALNUM.sub("", name.lower())
+
 
 __all__ = [
     "CirculatingFile",
@@ -386,6 +395,22 @@ class SiteMarkerFile(_Frozen):
         dupes = {i for i in ids if ids.count(i) > 1}
         if dupes:
             raise ValueError(f"marker ids listed twice: {sorted(dupes)}")
+        # Every name a user may type must lead to one marker (a clash would silently turn a
+        # scored marker into a recorded one, or the reverse).
+        owner: dict[str, str] = {}
+        named: list[tuple[str, tuple[str, ...]]] = [(m.id, m.aliases) for m in self.markers]
+        named += [(m.id, m.aliases) for m in self.recognised_markers]
+        for marker_id, aliases in named:
+            for written in (marker_id, *aliases):
+                key = name_key(written)
+                if not key:
+                    raise ValueError(
+                        f"marker {marker_id}: alias {written!r} has no letter or digit"
+                    )
+                if owner.setdefault(key, marker_id) != marker_id:
+                    raise ValueError(
+                        f"marker name {written!r} of {marker_id} is also a name of {owner[key]}"
+                    )
         for m in self.markers:
             for site, observations in m.frequencies.items():
                 if site not in cells:

@@ -481,7 +481,7 @@ def _normalise_markers(
         result = (
             value
             if isinstance(value, MarkerResult)
-            else MarkerResult(result=marker_status(value, field))
+            else MarkerResult(result=marker_status(value, field, marker))
         )
         if marker == "pax8" and result.clone and name_key(result.clone) in _PAX8_MONOCLONAL_CLONES:
             marker = "pax8_monoclonal"

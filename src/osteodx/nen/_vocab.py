@@ -117,7 +117,7 @@ def _qualified_status(text: str) -> MarkerStatus | None:
     return "focal" if set(words) & _FOCAL_QUALIFIERS else "pos"
 
 
-def marker_status(value: object, field: str = "result") -> MarkerStatus:
+def marker_status(value: object, field: str = "result", marker: str | None = None) -> MarkerStatus:
     """'positive', '+', 'weak', 'weakly positive', 'not done' ... -> pos | neg | focal | not_done.
 
     A positive result qualified as focal, weak, partial or patchy is focal; qualified as diffuse
@@ -131,6 +131,12 @@ def marker_status(value: object, field: str = "result") -> MarkerStatus:
         or _STATUS_WORDS.get(text.replace(" ", "_"))
         or _qualified_status(text)
     )
+    if status is None and marker == "ki67_marker":
+        raise NenInputError(
+            field,
+            f"{value!r} is a proliferation index, not a stain result",
+            "give the Ki-67 index as ki67 (percent of tumour cells), e.g. ki67: 10",
+        )
     if status is None:
         raise NenInputError(
             field,
