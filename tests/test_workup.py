@@ -229,7 +229,10 @@ def test_katagiri_laboratory_item_follows_a_modified_declaration(
     assert after is not None
     derived = {d.target: d for d in after.derived}["katagiri.lab"]
     assert derived.value == "abnormal"
-    assert derived.reason == "measured ldh beyond the abnormal cut-off; no critical value"
+    assert derived.reason == (
+        "measured ldh beyond the abnormal cut-off; no critical value; "
+        "the cut-offs are unverified against the paper"
+    )
 
 
 def test_a_case_without_pathology_or_bone_section_has_neither_section() -> None:

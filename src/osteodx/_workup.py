@@ -204,9 +204,10 @@ def bone_section(case: Case, nen: NenWorkup | None) -> BoneAssessment | None:
 
     lab = _item_from_labs(case, "katagiri", "lab")
     if lab is not None:
-        d = DerivedValue(
-            target="katagiri.lab", value=lab.value, reason=lab.reason, source=lab.source
+        reason = lab.reason + (
+            "; the cut-offs are unverified against the paper" if lab.unverified else ""
         )
+        d = DerivedValue(target="katagiri.lab", value=lab.value, reason=reason, source=lab.source)
         items.append((d, lab.value))
     bone_context = case.bone.context if case.bone else None
     if bone_context is not None and bone_context.ecog is not None:

@@ -146,3 +146,12 @@ def test_docs_source_is_allowed_only_for_estimates(tmp_path: Path) -> None:
     )
     with pytest.raises(KnowledgeError, match="only for an estimate"):
         load_knowledge_from(root)
+
+
+def test_an_hpo_phrase_entry_without_any_phrase_is_refused() -> None:
+    from pydantic import ValidationError
+
+    from osteodx.knowledge._schema import HpoPhrases
+
+    with pytest.raises(ValidationError, match="give phrases or absent_phrases"):
+        HpoPhrases(id="HP:0002653", label="Bone pain")

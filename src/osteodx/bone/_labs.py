@@ -18,11 +18,13 @@ _WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight"
 
 
 class LabItemValue(NamedTuple):
-    """The value the labs give, why, and the sources of the cut-offs that decided it."""
+    """The value the labs give, why, and the sources of the cut-offs that decided it
+    (``unverified`` when any of those cut-offs is marked unverified against its source)."""
 
     value: str
     reason: str
     source: str
+    unverified: bool = False
 
 
 def _sources(parts: list[str]) -> str:
@@ -45,7 +47,8 @@ def item_from_labs(rule: LabDerivation, measured: Mapping[str, float]) -> LabIte
             reason = f"measured {names} beyond the {level.value} cut-off"
             if passed:
                 reason += f"; no {' or '.join(passed)} value"
-            return LabItemValue(level.value, reason, _sources([c.source for c in hits]))
+            unverified = any(c.unverified for c in hits)
+            return LabItemValue(level.value, reason, _sources([c.source for c in hits]), unverified)
         if any(c.lab not in measured for c in level.any_of):
             return None  # a value of this level could still be missing
         passed.append(level.value)
@@ -55,5 +58,6 @@ def item_from_labs(rule: LabDerivation, measured: Mapping[str, float]) -> LabIte
     else:
         count = _WORDS[n] if n < len(_WORDS) else str(n)
         reason = f"all {count} laboratory values measured and within the cut-offs"
-    sources = _sources([c.source for level in rule.levels for c in level.any_of])
-    return LabItemValue(rule.otherwise, reason, sources)
+    used = [c for level in rule.levels for c in level.any_of]
+    unverified = any(c.unverified for c in used)
+    return LabItemValue(rule.otherwise, reason, _sources([c.source for c in used]), unverified)

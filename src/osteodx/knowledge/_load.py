@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from osteodx._yaml import load_shipped_yaml
 from osteodx.knowledge._hpo import HpoIndex, cache_dir, hpo_index, read_cache, write_cache
 from osteodx.knowledge._schema import (
     AGE_BANDS,
@@ -95,12 +96,9 @@ def _data_root() -> Traversable:
     return resources.files("osteodx.knowledge").joinpath("data")
 
 
-_YamlLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available: ~5x faster
-
-
 def _read_yaml(node: Traversable | Path, name: str) -> Any:
     try:
-        return yaml.load(node.read_text(encoding="utf-8"), Loader=_YamlLoader)
+        return load_shipped_yaml(node.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise KnowledgeError(f"{name}: not valid YAML: {exc}") from None
 

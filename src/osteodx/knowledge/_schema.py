@@ -193,6 +193,12 @@ class HpoPhrases(_Frozen):
     # read from text as an excluded finding.
     absent_phrases: tuple[str, ...] = ()
 
+    @model_validator(mode="after")
+    def _has_phrases(self) -> HpoPhrases:
+        if not self.phrases and not self.absent_phrases:
+            raise ValueError(f"hpo_phrases {self.id}: give phrases or absent_phrases")
+        return self
+
 
 class UnlistedFrequency(Sourced):
     """P(finding | a cause whose file does not list it), for one finding."""
