@@ -84,6 +84,7 @@ class CompiledKB:
         self.scope_roots = frozenset(t.id for t in knowledge.scope.hpo_roots)
         self.scope_local = frozenset(knowledge.scope.local)
         self._cache: dict[tuple[str, bool, int], TermEvidence] = {}
+        self._spoken: dict[tuple[str, bool], frozenset[str]] = {}
         # Exposures and history: a case summary usually mentions them when they apply, so silence
         # about one that some condition lists counts (weakly) against that condition.
         local = knowledge.local_findings
@@ -279,28 +280,36 @@ class CompiledKB:
         mentioned (present or excluded), and no term reported ``present`` answers it
         (``answered_by``, e.g. a lung tumour for lung cancer). The rule is a union over terms, so
         ``unmentioned(S, P)`` is the intersection of ``unmentioned({t}, {t} & P)`` over ``t``."""
-        related = set(mentioned)
+        reported = set(present)
+        spoken: set[str] = set()
         for term in mentioned:
-            if term.startswith("HP:"):
-                related |= self.hpo.ancestors(term)
-        answered: set[str] = set()
-        if self.answered_by:
-            for term in present:
-                if not term.startswith("HP:"):
-                    continue
-                lineage = self.hpo.ancestors(term) | {term}
-                for finding_id, (answering, excepted) in self.answered_by.items():
-                    if answering & lineage and not excepted & lineage:
-                        answered.add(finding_id)
-        out = []
-        for finding_id in self.silence_findings:
-            if finding_id in related or finding_id in answered:
-                continue
-            # A mentioned term more general than the silence finding also speaks about it.
-            if finding_id.startswith("HP:") and mentioned & self.hpo.ancestors(finding_id):
-                continue
-            out.append(finding_id)
-        return out
+            spoken |= self.spoken_about(term, term in reported)
+        return [f for f in self.silence_findings if f not in spoken]
+
+    def spoken_about(self, term: str, present: bool) -> frozenset[str]:
+        """The silence findings one mentioned term speaks about (cached per term and presence):
+        the finding itself, one broader or narrower than it, or, reported present, one the term
+        answers."""
+        key = (term, present)
+        hit = self._spoken.get(key)
+        if hit is not None:
+            return hit
+        lineage = {term}
+        if term.startswith("HP:") and term in self.hpo:
+            lineage |= self.hpo.ancestors(term)
+        out = {f for f in self.silence_findings if f in lineage}
+        # A mentioned term more general than the silence finding also speaks about it.
+        out |= {
+            f
+            for f in self.silence_findings
+            if f.startswith("HP:") and term in self.hpo.ancestors(f)
+        }
+        if present and term.startswith("HP:"):
+            for finding_id, (answering, excepted) in self.answered_by.items():
+                if answering & lineage and not excepted & lineage:
+                    out.add(finding_id)
+        hit = self._spoken[key] = frozenset(out)
+        return hit
 
     def in_scope_term(self, term: str) -> bool:
         if term in self.scope_local or term in self.scope_roots:
