@@ -166,6 +166,18 @@ def test_a_relative_is_still_read_as_family() -> None:
         ),
         ("Metastatic carcinoid, CDX2 negative and TTF-1 negative.", "OSX:history_nen", None),
         ("Bone biopsy: carcinoid; CDX2 negative.", "OSX:history_nen", None),
+        ("Anaemia, HCV-negative.", "HP:0001903", "OSX:hepatitis_c"),
+        ("Sclerotic bone lesions, Octreoscan negative.", "HP:0011001", None),
+        ("Diffuse osteosclerosis, PET negative.", "HP:0005789", None),
+        ("Myelofibrosis, JAK2 negative, CALR positive.", "HP:0011974", None),
+        ("HCV positive, HIV negative.", "OSX:hepatitis_c", None),
+        ("Breast carcinoma, HER2 negative.", "OSX:history_breast_cancer", None),
+        ("Carcinoid tumour, positive for chromogranin, GATA-3 negative.", "OSX:history_nen", None),
+        (
+            "A carcinoid positive for chromogranin, while CDX2 and TTF-1 were negative.",
+            "OSX:history_nen",
+            None,
+        ),
         ("Bone scan showed increased uptake, PSA negative.", "HP:6001022", None),
     ],
 )
@@ -188,6 +200,7 @@ def test_trailing_negative_reports_one_result_not_the_whole_sentence(
         "Hepatitis C, HIV negative.",
         "Serology for hepatitis C, HIV and syphilis negative.",
         "Anaemia; HCV, HIV negative.",
+        "Anti-HCV, HBsAg and HIV antibodies negative.",
     ],
 )
 def test_negative_closing_a_list_of_tests_covers_the_list(sentence: str) -> None:

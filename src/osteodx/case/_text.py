@@ -29,99 +29,45 @@ if TYPE_CHECKING:  # imported with the first text that holds a digit (its regexe
 
 __all__ = ["TextMatch", "TextReader"]
 
-# Category of a "comma + stain name" marker that ends the scope of the rules in _ENDS_AT_STAIN;
-# it modifies nothing else (only negation, doubt, history and family categories set a status).
+# Category of the clause marks (a comma, or "positive") that end the scope of the rules in
+# _ENDS_AT_CLAUSE; it modifies nothing else (only negation, doubt, history and family categories
+# set a mention's status).
 _CLAUSE_BREAK = "CLAUSE_BREAK"
 
-# A trailing "negative" reports one stain in a list of immunohistochemistry results
-# ("carcinoid, CDX2 negative", "synaptophysin positive, TTF-1 negative"): its backward scope ends
-# at a comma that introduces a stain name, so it cannot reach the tumour named before. Any other
-# comma keeps the whole sentence, since a list of tests ends the same way ("hepatitis C, HIV
-# negative"); "were excluded", "were normal" and "were negative" always keep it.
-_ENDS_AT_STAIN = frozenset({"negative"})
+# A trailing "negative" (or "was negative") reports one result: "carcinoid, CDX2 negative",
+# "osteosclerosis, HCV-negative", "synaptophysin positive, TTF-1 negative". Its backward scope
+# ends at the previous comma or "positive", so it cannot reach findings named before. A comma
+# inside a list of serologies ("hepatitis C, HIV negative") is not a clause mark (_SEROLOGY_LIST),
+# and "were negative" or "were all negative" keep the whole sentence: they close a list of tests.
+_ENDS_AT_CLAUSE = frozenset({"negative", "was negative"})
 
-# First token (lower case, as spaCy splits it) of the stain names a pathology list uses.
-_STAIN_TOKENS: tuple[str, ...] = (
-    "cdx2",
-    "cdx-2",
-    "ttf",
-    "ttf1",
-    "ttf-1",
-    "nkx2",
-    "pax8",
-    "pax6",
-    "isl1",
-    "satb2",
-    "pdx1",
-    "otp",
-    "ck7",
-    "ck20",
-    "ck5",
-    "ck19",
-    "cytokeratin",
-    "pancytokeratin",
-    "ae1",
-    "cam5.2",
-    "synaptophysin",
-    "chromogranin",
-    "cga",
-    "cd56",
-    "insm1",
-    "calcitonin",
-    "serotonin",
-    "sstr2",
-    "sstr",
-    "s100",
-    "s-100",
-    "sox10",
-    "napsin",
-    "p40",
-    "p63",
-    "p53",
-    "rb1",
-    "gata3",
-    "nkx3.1",
-    "psa",
-    "ki-67",
-    "ki67",
-    "mib-1",
-    "er",
-    "pr",
-    "thyroglobulin",
-    "vimentin",
-    "desmin",
-    "cd10",
-    "cd20",
-    "cd3",
-    "cd45",
-    "cd99",
-    "cd117",
-    "cd138",
-    "lca",
-    "hmb45",
-    "hmb-45",
-    "melan",
-    "wt1",
-    "ema",
-    "ber",
-    "moc31",
-    "inhibin",
-    "calretinin",
-    "cea",
-    "nse",
-    "syn",
-    "somatostatin",
-    "gastrin",
-    "insulin",
-    "glucagon",
-    "pyy",
-    "prap",
-    "amacr",
-    "ini1",
-    "tfe3",
-    "trypsin",
-    "bcl10",
-    "acth",
+# Last word of an item in a list of serologies, before its comma.
+_SEROLOGY_WORDS: tuple[str, ...] = (
+    "c",
+    "b",
+    "hcv",
+    "hbv",
+    "hiv",
+    "hbsag",
+    "hbs",
+    "syphilis",
+    "vdrl",
+    "rpr",
+    "tpha",
+    "serology",
+    "serologies",
+    "antibody",
+    "antibodies",
+    "antigen",
+    "hiv-1",
+    "hiv-2",
+    "htlv",
+    "htlv-1",
+    "cmv",
+    "ebv",
+    "toxoplasma",
+    "brucella",
+    "quantiferon",
 )
 
 # ConText rules added to medspaCy's defaults, for phrasing common in case reports.
@@ -152,6 +98,10 @@ _EXTRA_CONTEXT_RULES: tuple[tuple[str, str, str], ...] = (
     # A semicolon joins separate statements in case summaries ("no primary found; biopsy showed
     # carcinoid"): a negation or doubt before it does not reach past it, nor one after it back.
     (";", "TERMINATE", "TERMINATE"),
+    # Conjunctions that open another clause ("a carcinoid, while CDX2 and TTF-1 were negative").
+    ("while", "TERMINATE", "TERMINATE"),
+    ("whereas", "TERMINATE", "TERMINATE"),
+    ("although", "TERMINATE", "TERMINATE"),
     # A negation inside brackets stays there: "a primary (not metastatic) spinal carcinoid".
     (")", "TERMINATE", "TERMINATE"),
     # Survival phrases say the disease is gone now, not that earlier findings were absent
@@ -239,7 +189,9 @@ class TextReader:
         self._lab_context: Any = None
         self._disk_cache: Path | None = None
         digest = hashlib.sha256(repr(sorted(self._targets)).encode())
-        digest.update(repr((_EXTRA_CONTEXT_RULES, sorted(_ENDS_AT_STAIN), _STAIN_TOKENS)).encode())
+        digest.update(
+            repr((_EXTRA_CONTEXT_RULES, sorted(_ENDS_AT_CLAUSE), _SEROLOGY_WORDS)).encode()
+        )
         digest.update(_source_of("_text.py"))
         digest.update(repr(_LAB_CONTEXT_RULES).encode())
         # The value reader's names and its code: a change to either reads texts anew.
@@ -409,21 +361,24 @@ def _build_pipeline(targets: list[tuple[str, str]]) -> Any:
                 category,
                 direction=direction,
                 max_scope=1 if direction == "TERMINATE" else None,
-                terminated_by={_CLAUSE_BREAK} if literal in _ENDS_AT_STAIN else None,
+                terminated_by={_CLAUSE_BREAK} if literal in _ENDS_AT_CLAUSE else None,
             )
             for literal, category, direction in _EXTRA_CONTEXT_RULES
         ]
     )
-    # "..., CDX2": backward, one token, so its scope lies inside that of a later "negative".
+    # Clause marks: backward and one token long, so that their scope lies inside the scope of a
+    # later "negative" and cuts it there. A comma ending a serology item is covered by a longer
+    # PSEUDO match, which medspaCy keeps instead of the bare comma.
     context.add(
         [
+            ConTextRule(",", _CLAUSE_BREAK, direction="BACKWARD", max_scope=1),
+            ConTextRule("positive", _CLAUSE_BREAK, direction="BACKWARD", max_scope=1),
             ConTextRule(
-                ", <stain>",
-                _CLAUSE_BREAK,
-                pattern=[{"ORTH": ","}, {"LOWER": {"IN": list(_STAIN_TOKENS)}}],
-                direction="BACKWARD",
-                max_scope=1,
-            )
+                "<serology> ,",
+                "PSEUDO",
+                pattern=[{"LOWER": {"IN": list(_SEROLOGY_WORDS)}}, {"ORTH": ","}],
+                direction="PSEUDO",
+            ),
         ]
     )
     return nlp
