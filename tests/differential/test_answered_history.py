@@ -21,6 +21,8 @@ def _not_mentioned_ids(findings: list[str], key: str) -> set[str]:
         ("Neoplasm of the lung", "metastasis_lung", "OSX:history_lung_cancer"),
         ("Neoplasm of the breast", "metastasis_breast", "OSX:history_breast_cancer"),
         ("Bladder carcinoma", "metastasis_other", "OSX:history_other_carcinoma"),
+        ("Neoplasm of the rectum", "metastasis_other", "OSX:history_other_carcinoma"),
+        ("Carcinoid tumor of the pancreas", "metastasis_nen", "OSX:history_nen"),
     ],
 )
 def test_tumour_found_now_answers_the_history(tumour: str, key: str, history: str) -> None:
@@ -61,6 +63,8 @@ def test_an_excluded_tumour_does_not_answer_the_history() -> None:
         ("Pulmonary lymphangiomyomatosis", "metastasis_lung", "OSX:history_lung_cancer"),
         ("Fibroadenoma of the breast", "metastasis_breast", "OSX:history_breast_cancer"),
         ("Myeloproliferative disorder", "leukemia", "OSX:history_leukaemia"),
+        ("Renal angiomyolipoma", "metastasis_other", "OSX:history_other_carcinoma"),
+        ("Carcinoid tumor of the pancreas", "metastasis_other", "OSX:history_other_carcinoma"),
     ],
 )
 def test_a_benign_term_below_an_answering_term_does_not_answer(

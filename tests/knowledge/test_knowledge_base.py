@@ -138,6 +138,20 @@ def test_loader_rejects_answering_terms_on_a_finding_whose_silence_does_not_coun
         load_knowledge_from(root)
 
 
+def test_loader_rejects_an_exception_that_is_not_below_an_answering_term(tmp_path: Path) -> None:
+    root = _copy_tiny_kb(tmp_path)
+    path = root / "findings" / "test.yaml"
+    path.write_text(
+        path.read_text().replace(
+            "answered_by: [HP:0001744]",
+            "answered_by: [HP:0001744]\n    not_answered_by: [HP:0002240]",  # Hepatomegaly
+        ),
+        encoding="utf-8",
+    )
+    with pytest.raises(KnowledgeError, match="not below any of its answered_by terms"):
+        load_knowledge_from(root)
+
+
 def test_docs_source_is_allowed_only_for_estimates(tmp_path: Path) -> None:
     root = _copy_tiny_kb(tmp_path)
     path = root / "conditions" / "alpha.yaml"

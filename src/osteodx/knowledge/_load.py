@@ -292,6 +292,14 @@ def load_knowledge_from(root: Traversable | Path) -> Knowledge:
             )
         if finding.not_answered_by and not finding.answered_by:
             raise KnowledgeError(f"findings: {finding.id} has not_answered_by without answered_by")
+        for excepted in finding.not_answered_by:
+            if excepted in hpo and not (
+                set(finding.answered_by) & (hpo.ancestors(excepted) | {excepted})
+            ):
+                raise KnowledgeError(
+                    f"findings: {finding.id} not_answered_by {excepted} is not below any of its "
+                    "answered_by terms, so it excepts nothing"
+                )
         for field in ("answered_by", "not_answered_by"):
             for answering in getattr(finding, field):
                 if answering not in hpo or hpo.is_obsolete(answering):
