@@ -61,9 +61,13 @@ def _similar_patients(
     if snapshot is not None:
         try:
             matches = similar_cases(snapshot, profile, top=top)
-        except sqlite3.Error:
-            matches = None  # locked or changed under us: the full library says what is wrong
+        except (sqlite3.Error, KeyError, ValueError):
+            # Locked, or changed between reads (a pydantic error is a ValueError): the full
+            # library reads it again or says what is wrong.
+            matches = None
     if matches is None:
+        from sqlalchemy.exc import SQLAlchemyError
+
         from osteodx.literature._store import open_library
 
         try:
@@ -74,6 +78,9 @@ def _similar_patients(
                 library.close()
         except LibraryError as exc:
             return (), f"case library unavailable: {exc.message}"
+        except SQLAlchemyError as exc:
+            reason = str(exc).strip().splitlines()[0]
+            return (), f"case library unavailable: {reason}"
 
     def comparisons(items: Iterable[Any]) -> tuple[FeatureComparison, ...]:
         return tuple(FeatureComparison(i.field, i.query, i.case, float(i.score)) for i in items)

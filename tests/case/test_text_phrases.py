@@ -232,16 +232,20 @@ def test_naming_the_scan_alone_does_not_make_the_bone_lesions_avid(sentence: str
     assert "OSX:sstr_avid_bone_lesions" not in _ids(sentence)
 
 
-def test_a_word_implying_no_pain_yields_to_pain_named_in_the_text() -> None:
+@pytest.mark.parametrize(
+    ("notes", "pain"),
+    [
+        ("He was asymptomatic until he developed bone pain.", "HP:0002653"),
+        ("He was asymptomatic apart from back pain.", "HP:0003418"),
+        ("He was asymptomatic until he developed leg pain.", "HP:0012514"),
+    ],
+)
+def test_a_word_implying_no_pain_yields_to_pain_named_in_the_text(notes: str, pain: str) -> None:
     from osteodx.case import parse_case_form
     from osteodx.case._build import default_context
 
-    case = parse_case_form(
-        {"id": "a", "notes": "He was asymptomatic until he developed bone pain."},
-        "form.yaml",
-        default_context(),
-    )
-    assert [(f.id, f.present) for f in case.findings] == [("HP:0002653", True)]
+    case = parse_case_form({"id": "a", "notes": notes}, "form.yaml", default_context())
+    assert [(f.id, f.present) for f in case.findings] == [(pain, True)]
 
 
 @pytest.mark.parametrize(

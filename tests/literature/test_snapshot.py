@@ -118,3 +118,24 @@ def test_sqlite_urls_are_read_as_sqlalchemy_reads_them() -> None:
     assert sqlite_file("sqlite:///~/lib.sqlite") == Path("~/lib.sqlite")  # no home expansion
     assert sqlite_file("sqlite:///lib.sqlite?mode=ro") is None
     assert sqlite_file("sqlite+pysqlite:///lib.sqlite") is None
+
+
+def test_a_database_error_in_the_full_library_becomes_a_note(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlalchemy as sa
+
+    import osteodx
+    from osteodx.literature import _snapshot
+    from osteodx.literature._store import Library
+
+    def locked(self: Library) -> object:
+        raise sa.exc.OperationalError("SELECT", {}, sqlite3.OperationalError("database is locked"))
+
+    monkeypatch.setattr(_snapshot, "open_snapshot", lambda url=None: None)
+    monkeypatch.setattr(Library, "compiled", locked)
+    case = osteodx.read_case(EXAMPLES / "founding-case.yaml")
+    assessment = osteodx.assess(case, similar=3, db=sqlite_url)
+    assert assessment.similar_patients == ()
+    assert assessment.similar_patients_note.startswith("case library unavailable")
+    assert "database is locked" in assessment.similar_patients_note

@@ -235,3 +235,24 @@ def test_a_ki67_index_written_as_a_stain_result_points_to_the_ki67_field() -> No
 def test_beta_catenin_without_a_pattern_is_not_recorded_as_nuclear() -> None:
     p = pathology_from_mapping({"ihc": {"beta-catenin": "pos", "nuclear beta-catenin": "neg"}})
     assert dict(p.markers) == {"beta_catenin": "pos", "beta_catenin_nuclear": "neg"}
+
+
+@pytest.mark.parametrize(
+    ("written", "marker"),
+    [
+        ("β-catenin", "beta_catenin"),
+        ("β-catenin (nuclear)", "beta_catenin_nuclear"),
+        ("ΔNp63", "p40"),
+        ("CK5", "ck5"),
+    ],
+)
+def test_marker_names_with_greek_letters_or_short_forms_are_known(
+    written: str, marker: str
+) -> None:
+    p = pathology_from_mapping({"ihc": {written: "neg"}})
+    assert dict(p.markers) == {marker: "neg"}
+
+
+def test_a_different_greek_letter_is_not_taken_for_beta() -> None:
+    p = pathology_from_mapping({"ihc": {"α-catenin": "neg"}}, strict=False)
+    assert p.unrecognised_markers == ("α-catenin",)

@@ -308,6 +308,12 @@ def load_knowledge_from(root: Traversable | Path) -> Knowledge:
                     )
     for entry in phrases:
         _check_term(entry.id, entry.label, "findings hpo_phrases", hpo, local)
+        for root_term in entry.absent_yields_to:
+            if root_term not in hpo or hpo.is_obsolete(root_term):
+                raise KnowledgeError(
+                    f"findings hpo_phrases {entry.id}: absent_yields_to {root_term} is not a "
+                    "current HPO id"
+                )
 
     labs: tuple[LabAnalyte, ...] = ()
     labs_node = root.joinpath("labs.yaml")

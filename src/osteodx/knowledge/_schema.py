@@ -190,8 +190,10 @@ class HpoPhrases(_Frozen):
     label: str
     phrases: tuple[str, ...] = ()
     # Words that state the finding is absent without naming it ("asymptomatic" for bone pain):
-    # read from text as an excluded finding.
+    # read from text as an excluded finding, unless the text names the finding or a finding at
+    # or below a term of ``absent_yields_to`` ("asymptomatic until he developed leg pain").
     absent_phrases: tuple[str, ...] = ()
+    absent_yields_to: tuple[str, ...] = ()
 
     @model_validator(mode="after")
     def _has_phrases(self) -> HpoPhrases:

@@ -17,11 +17,17 @@ from osteodx.knowledge._schema import Sourced as KnowledgeSourced
 from osteodx.knowledge._schema import check_source
 
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
+# Greek letters in marker names, spelled out before the other characters are dropped, so that
+# "β-catenin" meets "beta-catenin" and "α-inhibin" does not become "inhibin".
+_GREEK = str.maketrans(
+    {"α": "alpha", "β": "beta", "γ": "gamma", "δ": "delta", "κ": "kappa", "λ": "lambda"}
+)
 
 
 def name_key(name: str) -> str:
-    """Lower case with every non-alphanumeric character dropped: 'TTF-1' and 'ttf1' meet."""
-    return _NON_ALNUM.sub("", name.lower())
+    """Lower case, Greek letters spelled out and every other non-alphanumeric character dropped:
+    'TTF-1' and 'ttf1' meet, as do 'β-catenin' and 'beta catenin'."""
+    return _NON_ALNUM.sub("", name.lower().translate(_GREEK))
 
 
 __all__ = [
