@@ -76,90 +76,71 @@ def _copy_tiny_kb(tmp_path: Path) -> Path:
     return root
 
 
-def test_loader_rejects_a_frequency_without_source(tmp_path: Path) -> None:
+def _load_edited(tmp_path: Path, file: str, old: str, new: str, count: int = -1) -> None:
+    """Load a copy of the test knowledge base with one text replaced in one of its files."""
     root = _copy_tiny_kb(tmp_path)
-    path = root / "conditions" / "alpha.yaml"
-    path.write_text(path.read_text().replace(", source: PMID:1}", "}", 1), encoding="utf-8")
+    path = root / file
+    text = path.read_text(encoding="utf-8")
+    assert old in text  # the edit must change something for the test to mean anything
+    path.write_text(text.replace(old, new, count), encoding="utf-8")
+    load_knowledge_from(root)
+
+
+def test_loader_rejects_a_frequency_without_source(tmp_path: Path) -> None:
     with pytest.raises(KnowledgeError, match=r"conditions/alpha.yaml: findings\.0\.source"):
-        load_knowledge_from(root)
+        _load_edited(tmp_path, "conditions/alpha.yaml", ", source: PMID:1}", "}", 1)
 
 
 def test_loader_rejects_an_estimate_without_basis(tmp_path: Path) -> None:
-    root = _copy_tiny_kb(tmp_path)
-    path = root / "conditions" / "gamma.yaml"
-    path.write_text(
-        path.read_text().replace(
-            "source: DOI:10.1000/test}", "source: DOI:10.1000/test, estimate: true}", 1
-        ),
-        encoding="utf-8",
-    )
     with pytest.raises(KnowledgeError, match="basis"):
-        load_knowledge_from(root)
+        _load_edited(
+            tmp_path,
+            "conditions/gamma.yaml",
+            "source: DOI:10.1000/test}",
+            "source: DOI:10.1000/test, estimate: true}",
+            1,
+        )
 
 
 def test_loader_rejects_a_wrong_hpo_label(tmp_path: Path) -> None:
-    root = _copy_tiny_kb(tmp_path)
-    path = root / "conditions" / "alpha.yaml"
-    path.write_text(
-        path.read_text().replace("label: Back pain", "label: Sore back"), encoding="utf-8"
-    )
     with pytest.raises(KnowledgeError, match="should be 'Back pain'"):
-        load_knowledge_from(root)
+        _load_edited(tmp_path, "conditions/alpha.yaml", "label: Back pain", "label: Sore back")
 
 
 def test_loader_rejects_an_undefined_local_finding(tmp_path: Path) -> None:
-    root = _copy_tiny_kb(tmp_path)
-    path = root / "conditions" / "beta.yaml"
-    path.write_text(path.read_text().replace("OSX:test_exposure", "OSX:nowhere"), encoding="utf-8")
     with pytest.raises(KnowledgeError, match="OSX:nowhere is not defined"):
-        load_knowledge_from(root)
+        _load_edited(tmp_path, "conditions/beta.yaml", "OSX:test_exposure", "OSX:nowhere")
 
 
 def test_loader_rejects_an_unknown_answering_term(tmp_path: Path) -> None:
-    root = _copy_tiny_kb(tmp_path)
-    path = root / "findings" / "test.yaml"
-    path.write_text(
-        path.read_text().replace("answered_by: [HP:0001744]", "answered_by: [HP:9999999]"),
-        encoding="utf-8",
-    )
     with pytest.raises(KnowledgeError, match="answered_by HP:9999999"):
-        load_knowledge_from(root)
+        _load_edited(
+            tmp_path, "findings/test.yaml", "answered_by: [HP:0001744]", "answered_by: [HP:9999999]"
+        )
 
 
 def test_loader_rejects_answering_terms_on_a_finding_whose_silence_does_not_count(
     tmp_path: Path,
 ) -> None:
-    root = _copy_tiny_kb(tmp_path)
-    path = root / "findings" / "test.yaml"
-    path.write_text(
-        path.read_text().replace("category: exposure", "category: imaging"), encoding="utf-8"
-    )
     with pytest.raises(KnowledgeError, match="only an exposure or history item"):
-        load_knowledge_from(root)
+        _load_edited(tmp_path, "findings/test.yaml", "category: exposure", "category: imaging")
 
 
 def test_loader_rejects_an_exception_that_is_not_below_an_answering_term(tmp_path: Path) -> None:
-    root = _copy_tiny_kb(tmp_path)
-    path = root / "findings" / "test.yaml"
-    path.write_text(
-        path.read_text().replace(
+    with pytest.raises(KnowledgeError, match="not below any of its answered_by terms"):
+        _load_edited(
+            tmp_path,
+            "findings/test.yaml",
             "answered_by: [HP:0001744]",
             "answered_by: [HP:0001744]\n    not_answered_by: [HP:0002240]",  # Hepatomegaly
-        ),
-        encoding="utf-8",
-    )
-    with pytest.raises(KnowledgeError, match="not below any of its answered_by terms"):
-        load_knowledge_from(root)
+        )
 
 
 def test_docs_source_is_allowed_only_for_estimates(tmp_path: Path) -> None:
-    root = _copy_tiny_kb(tmp_path)
-    path = root / "conditions" / "alpha.yaml"
-    path.write_text(
-        path.read_text().replace("source: PMID:1}", "source: docs/model.md#x}", 1), encoding="utf-8"
-    )
     with pytest.raises(KnowledgeError, match="only for an estimate"):
-        load_knowledge_from(root)
+        _load_edited(
+            tmp_path, "conditions/alpha.yaml", "source: PMID:1}", "source: docs/model.md#x}", 1
+        )
 
 
 def test_an_hpo_phrase_entry_without_any_phrase_is_refused() -> None:
