@@ -579,7 +579,6 @@ class CaseBuilder:
             for m in matches
             if m.lab is None and not m.implied and m.status in ("present", "negated")
         }
-        yields_to = {e.id: set(e.absent_yields_to) for e in self.ctx.knowledge.hpo_phrases}
         for _text, loc, matches in readings:
             for match in matches:
                 if match.lab is not None:
@@ -589,7 +588,7 @@ class CaseBuilder:
                 if status in ("present", "negated") and (
                     self._related_to_any(match.finding_id, coded_ids)
                     or match.finding_id in seen
-                    or (match.implied and self._implied_yields(match.finding_id, named, yields_to))
+                    or (match.implied and self._implied_yields(match.finding_id, named))
                 ):
                     # Coded data wins over text (also over a broader or narrower HPO term of the
                     # same thing, e.g. "back pain" in text beside a coded Low back pain); within
@@ -612,14 +611,17 @@ class CaseBuilder:
                     )
         return mentions
 
-    def _implied_yields(
-        self, finding_id: str, named: set[str], yields_to: dict[str, set[str]]
-    ) -> bool:
+    def _implied_yields(self, finding_id: str, named: set[str]) -> bool:
         """Whether an absence read from a word like "asymptomatic" gives way: the text names the
         finding, a related term, or a finding at or below one of its ``absent_yields_to``."""
         if self._related_to_any(finding_id, named):
             return True
-        roots = yields_to.get(finding_id, set())
+        roots = {
+            root
+            for entry in self.ctx.knowledge.hpo_phrases
+            if entry.id == finding_id
+            for root in entry.absent_yields_to
+        }
         hpo = self.ctx.hpo
         return any(
             n in roots or (n in hpo and bool(roots & hpo.ancestors(n)))
