@@ -9,8 +9,11 @@ from osteodx.differential import explain
 from osteodx.differential._compiled import compiled_kb
 
 
-def _not_mentioned_ids(findings: list[str], key: str) -> set[str]:
-    case = parse_case_form({"id": "t", "age": 30, "sex": "female", "findings": findings}, "test")
+def _not_mentioned_ids(findings: list[str], key: str, excluded: tuple[str, ...] = ()) -> set[str]:
+    case = parse_case_form(
+        {"id": "t", "age": 30, "sex": "female", "findings": findings, "excluded": list(excluded)},
+        "test",
+    )
     diagnosis = next(d for d in explain(case, compiled_kb()).diagnoses if d.key == key)
     return {c.finding_id for c in diagnosis.contributions if c.match == "not_mentioned"}
 
@@ -39,20 +42,9 @@ def test_tumour_elsewhere_does_not_answer_another_history() -> None:
 
 
 def test_an_excluded_tumour_does_not_answer_the_history() -> None:
-    case = parse_case_form(
-        {
-            "id": "t",
-            "age": 60,
-            "sex": "male",
-            "findings": ["Patchy osteosclerosis"],
-            "excluded": ["Neoplasm of the lung"],
-        },
-        "test",
+    silent = _not_mentioned_ids(
+        ["Patchy osteosclerosis"], "metastasis_lung", excluded=("Neoplasm of the lung",)
     )
-    diagnosis = next(
-        d for d in explain(case, compiled_kb()).diagnoses if d.key == "metastasis_lung"
-    )
-    silent = {c.finding_id for c in diagnosis.contributions if c.match == "not_mentioned"}
     assert "OSX:history_lung_cancer" in silent
 
 
