@@ -45,10 +45,13 @@ def test_next_tests_are_ranked_by_information_gain(founding) -> None:
     assert all(t.source for t in tests)
 
 
-def test_every_reason_carries_a_source(founding) -> None:
+def test_every_reason_carries_its_evidence_and_counts_and_statements_a_citation(founding) -> None:
     for d in osteodx.assess(founding).differential.diagnoses:
-        assert d.prior_source
-        assert all(c.source for c in d.contributions)
+        assert d.prior_support is not None
+        for c in d.contributions:
+            assert c.support is not None and c.support.kind in ("count", "statement", "judgement")
+            if c.support.kind != "judgement":
+                assert c.source and c.source == c.support.citation and c.support.quote
 
 
 @pytest.mark.skipif(not SHARED_CASES.is_dir(), reason="development cases not beside the repo")

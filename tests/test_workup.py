@@ -54,7 +54,7 @@ def test_the_biopsy_moves_the_differential_and_is_not_recommended_again() -> Non
     assert "bone_biopsy_ihc" not in {t.key for t in after.next_tests}
     top = after.differential.diagnoses[0]
     biopsy = next(c for c in top.contributions if c.finding_id == "test:bone_biopsy_ihc")
-    assert biopsy.log10_lr > 0.5 and biopsy.source
+    assert biopsy.log10_lr > 0.5 and biopsy.support is not None
 
 
 def test_phenopacket_and_case_form_after_biopsy_give_the_same_work_up(

@@ -296,6 +296,39 @@ def labs_command() -> None:
         console.print(f"[bold]{lab.key}[/bold] {lab.name}; unit {lab.unit}; LOINC {codes or '-'}")
 
 
+knowledge_app = typer.Typer(
+    help="Review the knowledge base: a seeded sample of claims, counts by evidence kind.",
+    no_args_is_help=True,
+)
+app.add_typer(knowledge_app, name="knowledge")
+
+
+@knowledge_app.command("audit")
+def knowledge_audit_command(
+    sample: Annotated[int, typer.Option("--sample", min=1, help="How many claims to draw.")] = 20,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same claims).")] = 1,
+) -> None:
+    """Draw claims that cite a source, at random, and print each with its quote and citation,
+    for a reviewer to check against the cited paper."""
+    from osteodx.knowledge._audit import audit_sample
+
+    console = Console()
+    for i, c in enumerate(audit_sample(sample, seed), start=1):
+        console.print(f"[bold]{i}. {c.file}[/bold] {c.path}", soft_wrap=True)
+        console.print(f"   {c.kind}; {c.value}; {c.detail}", soft_wrap=True)
+        if c.quote:
+            console.print(f'   quote: "{c.quote}"', soft_wrap=True)
+        console.print(f"   citation: {c.citation}", soft_wrap=True)
+
+
+@knowledge_app.command("report")
+def knowledge_report_command() -> None:
+    """Counts of claims by evidence kind and citation form, per file (Markdown)."""
+    from osteodx.knowledge._audit import report_markdown
+
+    sys.stdout.write(report_markdown())
+
+
 def main() -> None:
     """Entry point: no traceback ever reaches the user."""
     first = sys.argv[1] if len(sys.argv) > 1 else "--help"

@@ -86,7 +86,9 @@ def test_summary_mode_is_small_and_matches_its_schema(client: TestClient) -> Non
     assert len(light.content) * 20 < len(full.content)
     assert body.ranking[0].key == full.json()["differential"]["diagnoses"][0]["key"]
     assert len(body.top) == 5 and body.next_tests == []
-    assert body.top[0].reasons_for and all(r.source for r in body.top[0].reasons_for)
+    reasons = body.top[0].reasons_for
+    assert reasons and all(r.evidence for r in reasons)
+    assert all(r.source for r in reasons if r.evidence != "judgement")
     assert "not a medical device" in body.disclaimer
 
 

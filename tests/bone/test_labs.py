@@ -147,11 +147,18 @@ def test_loader_refuses_a_malformed_cut_off_and_names_the_field(
     assert words in str(exc.value)
 
 
-@pytest.mark.parametrize("field", ["lab", "comparison", "threshold", "unit", "source"])
+@pytest.mark.parametrize("field", ["lab", "comparison", "threshold", "unit"])
 def test_loader_refuses_a_cut_off_missing_a_field_and_names_it(field: str) -> None:
     raw = _raw()
     del _cut(raw)[field]
     with pytest.raises(BoneDataError, match=rf"{RULE_LOC}\.levels\.0\.any_of\.1\.{field}: Field"):
+        _validate(raw, ScoreDeclaration, WHERE)
+
+
+def test_loader_refuses_a_published_cut_off_without_its_source() -> None:
+    raw = _raw()
+    del _cut(raw)["source"]
+    with pytest.raises(BoneDataError, match=r"a published fact needs its 'source'"):
         _validate(raw, ScoreDeclaration, WHERE)
 
 

@@ -46,7 +46,7 @@ def test_the_explanation_itemises_the_result_and_adds_up(outcome: str) -> None:
     diff = explain(_case({"dotatate_pet": outcome}), kb)
     for d in diff.diagnoses[:5]:
         (item,) = [c for c in d.contributions if c.finding_id == "test:dotatate_pet"]
-        assert item.source and item.origin == "test"
+        assert item.support is not None and item.origin == "test"
         assert d.log10_composite_lr == pytest.approx(sum(c.log10_lr for c in d.contributions))
 
 

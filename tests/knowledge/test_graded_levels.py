@@ -18,7 +18,7 @@ ALP_LEVEL = """    graded:
         label: ALP far above the limit
         above_uln: 3
         source: PMID:3
-        unlisted_given_parent: {value: 0.2, source: PMID:3}
+        unlisted_given_parent: {value: 0.2, evidence: {kind: judgement, reasoning: test}}
 """
 
 
@@ -50,7 +50,7 @@ def test_a_condition_listing_a_level_must_list_the_level_below(tmp_path: Path) -
     _add_to_alpha(
         root,
         "  - {finding: OSX:alp_far_above, label: ALP far above the limit, frequency: 0.3,"
-        " source: PMID:1}\n",
+        " evidence: {kind: judgement, reasoning: test}}\n",
     )
     with pytest.raises(KnowledgeError, match="but not HP:0003155, the level below it"):
         load_knowledge_from(root)
@@ -61,9 +61,9 @@ def test_a_level_cannot_be_commoner_than_the_level_below(tmp_path: Path) -> None
     _add_to_alpha(
         root,
         "  - {finding: HP:0003155, label: Elevated circulating alkaline phosphatase"
-        " concentration, frequency: 0.3, source: PMID:1}\n"
+        " concentration, frequency: 0.3, evidence: {kind: judgement, reasoning: test}}\n"
         "  - {finding: OSX:alp_far_above, label: ALP far above the limit, frequency: 0.4,"
-        " source: PMID:1}\n",
+        " evidence: {kind: judgement, reasoning: test}}\n",
     )
     with pytest.raises(KnowledgeError, match="must be rarer than HP:0003155"):
         load_knowledge_from(root)
@@ -74,9 +74,9 @@ def test_a_level_below_the_one_below_it_loads(tmp_path: Path) -> None:
     _add_to_alpha(
         root,
         "  - {finding: HP:0003155, label: Elevated circulating alkaline phosphatase"
-        " concentration, frequency: 0.6, source: PMID:1}\n"
+        " concentration, frequency: 0.6, evidence: {kind: judgement, reasoning: test}}\n"
         "  - {finding: OSX:alp_far_above, label: ALP far above the limit, frequency: 0.3,"
-        " source: PMID:1}\n",
+        " evidence: {kind: judgement, reasoning: test}}\n",
     )
     kb = load_knowledge_from(root)
     assert "OSX:alp_far_above" in {f.finding for f in kb.condition("alpha").findings}
@@ -86,7 +86,7 @@ def test_a_graded_level_takes_no_background_from_unlisted_yaml(tmp_path: Path) -
     root = _tiny_kb_with_level(tmp_path)
     (root / "unlisted.yaml").write_text(
         "unlisted:\n  - {finding: OSX:alp_far_above, label: ALP far above the limit,"
-        " frequency: 0.01, source: PMID:1}\n",
+        " frequency: 0.01, evidence: {kind: judgement, reasoning: test}}\n",
         encoding="utf-8",
     )
     with pytest.raises(KnowledgeError, match="unlisted_given_parent"):
@@ -115,7 +115,10 @@ def _level(finding: str, above: float, parent: bool = True) -> dict[str, object]
         "source": "PMID:1",
     }
     if parent:
-        level["unlisted_given_parent"] = {"value": 0.1, "source": "PMID:1"}
+        level["unlisted_given_parent"] = {
+            "value": 0.1,
+            "evidence": {"kind": "judgement", "reasoning": "test"},
+        }
     return level
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
-from osteodx.knowledge import KnowledgeError, load_knowledge, load_knowledge_from
+from osteodx.knowledge import Knowledge, KnowledgeError, load_knowledge, load_knowledge_from
 
 DATA = Path(__file__).parents[2] / "src" / "osteodx" / "knowledge" / "data"
 # Keys whose numbers are structural, not medical facts (ages bounding a reference range).
@@ -21,7 +21,7 @@ def _numbers_without_source(node: Any, path: str, sourced: bool) -> list[str]:
     """Paths of numbers with no `source` in their own mapping or an enclosing one."""
     missing: list[str] = []
     if isinstance(node, dict):
-        here = sourced or "source" in node
+        here = sourced or "source" in node or "evidence" in node or bool(node.get("estimate"))
         for key, value in node.items():
             if key in STRUCTURAL:
                 continue
@@ -76,30 +76,86 @@ def _copy_tiny_kb(tmp_path: Path) -> Path:
     return root
 
 
-def _load_edited(tmp_path: Path, file: str, old: str, new: str, count: int = -1) -> None:
+def _load_edited(tmp_path: Path, file: str, old: str, new: str, count: int = -1) -> Knowledge:
     """Load a copy of the test knowledge base with one text replaced in one of its files."""
     root = _copy_tiny_kb(tmp_path)
     path = root / file
     text = path.read_text(encoding="utf-8")
     assert old in text  # the edit must change something for the test to mean anything
     path.write_text(text.replace(old, new, count), encoding="utf-8")
-    load_knowledge_from(root)
+    return load_knowledge_from(root)
 
 
-def test_loader_rejects_a_frequency_without_source(tmp_path: Path) -> None:
-    with pytest.raises(KnowledgeError, match=r"conditions/alpha.yaml: findings\.0\.source"):
-        _load_edited(tmp_path, "conditions/alpha.yaml", ", source: PMID:1}", "}", 1)
+JUDGEMENT = "evidence: {kind: judgement, reasoning: a round number for checking the arithmetic}}"
 
 
-def test_loader_rejects_an_estimate_without_basis(tmp_path: Path) -> None:
-    with pytest.raises(KnowledgeError, match="basis"):
-        _load_edited(
-            tmp_path,
-            "conditions/gamma.yaml",
-            "source: DOI:10.1000/test}",
-            "source: DOI:10.1000/test, estimate: true}",
-            1,
-        )
+def test_loader_rejects_a_frequency_without_evidence(tmp_path: Path) -> None:
+    with pytest.raises(KnowledgeError, match=r"conditions/alpha.yaml: findings\.0\.evidence"):
+        _load_edited(tmp_path, "conditions/alpha.yaml", ", " + JUDGEMENT, "}", 1)
+
+
+@pytest.mark.parametrize(
+    ("evidence", "message"),
+    [
+        # a kind outside the three
+        ("evidence: {kind: estimate, reasoning: x}}", "kind"),
+        # a judgement citing a source must quote the fact it rests on
+        ("evidence: {kind: judgement, reasoning: because, citation: PMID:1}}", "quoted fact"),
+        # a count must give k of n, its population and a quote
+        ("evidence: {kind: count, k: 8, n: 10, citation: PMID:1}}", "population"),
+        # k/n = 0.5 does not support 0.8 without a stated conversion
+        (
+            "evidence: {kind: count, k: 5, n: 10, population: adults, quote: five of ten, "
+            "citation: PMID:1}}",
+            "not what its count says",
+        ),
+        # 'Occasional' (5-29 %) does not support 0.8
+        (
+            "evidence: {kind: statement, quote: sometimes, scale: HP:0040283, citation: PMID:1}}",
+            "not what its statement says",
+        ),
+        # a statement maps through an HPO frequency term only
+        (
+            "evidence: {kind: statement, quote: often, scale: HP:0000001, citation: PMID:1}}",
+            "HPO frequency term",
+        ),
+        # an aggregator is refused, naming the deny-list entry
+        (
+            "evidence: {kind: count, k: 8, n: 10, population: adults, quote: eight of ten, "
+            "citation: 'https://www.scilit.net/article/1'}}",
+            "deny-list",
+        ),
+        # a paper is cited by PMID, PMC or DOI, not by a publisher page
+        (
+            "evidence: {kind: count, k: 8, n: 10, population: adults, quote: eight of ten, "
+            "citation: 'https://example.org/paper'}}",
+            "not a PMID",
+        ),
+    ],
+)
+def test_loader_refuses_evidence_that_does_not_carry_its_number(
+    tmp_path: Path, evidence: str, message: str
+) -> None:
+    with pytest.raises(KnowledgeError, match=message):
+        _load_edited(tmp_path, "conditions/alpha.yaml", JUDGEMENT, evidence, 1)
+
+
+@pytest.mark.parametrize(
+    "evidence",
+    [
+        "evidence: {kind: count, k: 8, n: 10, population: adults, quote: eight of ten, "
+        "citation: PMID:1}}",
+        "evidence: {kind: count, k: 1, n: 2, population: adults, quote: one of two, "
+        "citation: PMID:1, conversion: converted for the modelled population}}",
+        "evidence: {kind: statement, quote: usually, scale: HP:0040281, citation: PMC123}}",
+        "evidence: {kind: judgement, reasoning: because, citation: "
+        "'https://www.ncbi.nlm.nih.gov/books/NBK1/', quote: the fact}}",
+    ],
+)
+def test_loader_accepts_each_kind_that_carries_its_number(tmp_path: Path, evidence: str) -> None:
+    kb = _load_edited(tmp_path, "conditions/alpha.yaml", JUDGEMENT, evidence, 1)
+    finding = kb.condition("alpha").findings[0]
+    assert finding.frequency == 0.8 and finding.evidence.kind in evidence
 
 
 def test_loader_rejects_a_wrong_hpo_label(tmp_path: Path) -> None:
@@ -136,11 +192,12 @@ def test_loader_rejects_an_exception_that_is_not_below_an_answering_term(tmp_pat
         )
 
 
-def test_docs_source_is_allowed_only_for_estimates(tmp_path: Path) -> None:
-    with pytest.raises(KnowledgeError, match="only for an estimate"):
-        _load_edited(
-            tmp_path, "conditions/alpha.yaml", "source: PMID:1}", "source: docs/model.md#x}", 1
-        )
+def test_a_project_document_is_never_an_evidence_citation(tmp_path: Path) -> None:
+    evidence = (
+        "evidence: {kind: statement, quote: usually, scale: HP:0040281, citation: docs/x.md}}"
+    )
+    with pytest.raises(KnowledgeError, match="not a PMID"):
+        _load_edited(tmp_path, "conditions/alpha.yaml", JUDGEMENT, evidence, 1)
 
 
 def test_an_hpo_phrase_entry_without_any_phrase_is_refused() -> None:

@@ -73,10 +73,12 @@ def test_each_diagnosis_carries_its_basis_with_sources(founding) -> None:
         r for r in _resources(bundle, "Observation") if r["code"]["coding"][0]["code"] == top.key
     )
     notes = " | ".join(n["text"] for n in obs["note"])
-    assert top.prior_source in notes
+    assert "evidence: judgement" in notes or "evidence: count" in notes
+    assert "rests on our judgements" in notes
     for reason in (*top.reasons_for(), *top.reasons_against()):
         assert reason.label in notes
-        assert (reason.source or "engine default") in notes
+        assert reason.support is not None and f"evidence: {reason.support.label}" in notes
+        assert reason.source is None or reason.source in notes
     reason_codes = {
         c["code"]["coding"][0]["code"] for c in obs["component"] if "coding" in c["code"]
     }

@@ -14,13 +14,10 @@ from __future__ import annotations
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from osteodx.assessment import DISCLAIMER
 from osteodx.case import Case
-
-# The engine's own rows (case findings, unmentioned gates, reported test results), so that the
-# summary itemises exactly what ``score`` sums.
 from osteodx.differential import (
     QUIET_LOG10_LR,
     CompiledKB,
@@ -31,6 +28,10 @@ from osteodx.differential import (
     scope,
     score,
 )
+
+# The engine's own rows (case findings, unmentioned gates, reported test results), so that the
+# summary itemises exactly what ``score`` sums.
+from osteodx.knowledge._evidence import Support
 
 __all__ = ["AssessmentSummary", "summarise"]
 
@@ -56,6 +57,10 @@ class Reason(_Out):
     log10_lr: float
     source: str | None
     estimate: bool
+    evidence: str = Field(
+        description="What the number rests on: 'count k/n', 'statement (<HPO frequency>)' or "
+        "'judgement'"
+    )
 
 
 class TopDiagnosis(_Out):
@@ -75,7 +80,7 @@ class NextTest(_Out):
     kind: str
     expected_information_gain_bits: float
     separates: list[str]
-    source: str
+    source: str | None
 
 
 class SimilarPatientSummary(_Out):
@@ -137,6 +142,7 @@ def _reasons(
                 lr,
                 settings["gate_reporting_rate"].source,
                 True,
+                settings["gate_reporting_rate"].support,
             )
         if i >= len(rows):
             result = results[i - len(rows)]
@@ -147,12 +153,14 @@ def _reasons(
                 lr,
                 result.sources[k],
                 result.estimates[k],
+                result.supports[k],
             )
         row = rows[i]
         if row.finding is None:
             gate = row.gate_id or ""
             label = kb.knowledge.finding_label(gate, kb.hpo)
-            return _reason(gate, label, False, lr, settings["gate_reporting_rate"].source, True)
+            silence = settings["gate_reporting_rate"]
+            return _reason(gate, label, False, lr, silence.source, True, silence.support)
         matched = row.evidence.matched[k]
         return _reason(
             row.finding.id,
@@ -161,6 +169,7 @@ def _reasons(
             lr,
             matched.source if matched else settings["unlisted_frequency"].source,
             matched.estimate if matched else True,
+            matched.support if matched else settings["unlisted_frequency"].support,
         )
 
     order = np.argsort(-values, kind="stable")
@@ -171,7 +180,13 @@ def _reasons(
 
 
 def _reason(
-    finding_id: str, label: str, present: bool, lr: float, source: str | None, estimate: bool
+    finding_id: str,
+    label: str,
+    present: bool,
+    lr: float,
+    source: str | None,
+    estimate: bool,
+    support: Support,
 ) -> dict[str, Any]:
     return {
         "finding_id": finding_id,
@@ -180,6 +195,7 @@ def _reason(
         "log10_lr": lr,
         "source": source,
         "estimate": estimate,
+        "evidence": support.label,
     }
 
 

@@ -71,7 +71,7 @@ class ScoreResult(_Frozen):
     missing: tuple[str, ...]
     conventions: tuple[str, ...]
     citation: str
-    source: str
+    source: str | None
 
     @property
     def computed(self) -> bool:

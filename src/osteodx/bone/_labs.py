@@ -23,13 +23,13 @@ class LabItemValue(NamedTuple):
 
     value: str
     reason: str
-    source: str
+    source: str | None
     unverified: bool = False
 
 
-def _sources(parts: list[str]) -> str:
-    seen = dict.fromkeys(p.strip() for s in parts for p in s.split(";") if p.strip())
-    return "; ".join(seen)
+def _sources(parts: list[str | None]) -> str | None:
+    seen = dict.fromkeys(p.strip() for s in parts if s for p in s.split(";") if p.strip())
+    return "; ".join(seen) or None
 
 
 def item_from_labs(rule: LabDerivation, measured: Mapping[str, float]) -> LabItemValue | None:

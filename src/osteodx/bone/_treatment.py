@@ -160,7 +160,7 @@ class CriterionResult(_Frozen):
     effect: Literal["require", "caution"]
     value: ContextValue
     caution: str | None
-    source: str
+    source: str | None
     estimate: bool
     unverified: bool
 

@@ -141,9 +141,11 @@ class CompiledKB:
             self._cache[key] = hit
         return hit
 
-    def unlisted_frequency(self, term: str) -> float:
+    def unlisted_frequency(self, term: str, band: int = -1) -> float:
+        """The background of a finding for a cause whose file does not list it, in an age band
+        (index into AGE_BANDS; out of range = unknown age)."""
         entry = self.knowledge.unlisted.get(term)
-        return entry.frequency if entry is not None else self.default
+        return entry.frequency_for(band) if entry is not None else self.default
 
     def _compute(self, term: str, present: bool, band: int) -> TermEvidence:
         if term in self.graded:
@@ -152,23 +154,19 @@ class CompiledKB:
         # Sorted, so that ties resolve the same way in every process.
         term_ancestors = tuple(sorted(self.hpo.ancestors(term) & self._annotated)) if is_hpo else ()
         terms_below = tuple(sorted(self._annotated_below.get(term, ())))
-        unlisted = self.unlisted_frequency(term)
-        # A background declared in unlisted.yaml is explained with its own source.
+        unlisted = self.unlisted_frequency(term, band)
+        # A background declared in unlisted.yaml is explained with its own evidence (that of the
+        # patient's age band when the background depends on age).
         entry = self.knowledge.unlisted.get(term)
-        background = (
-            ConditionFinding(
+        background = None
+        if entry is not None:
+            in_band = entry.by_age.get(AGE_BANDS[band]) if 0 <= band < len(AGE_BANDS) else None
+            background = ConditionFinding(
                 finding=term,
                 label=entry.label,
-                frequency=entry.frequency,
-                source=entry.source,
-                via=entry.via,
-                estimate=entry.estimate,
-                basis=entry.basis,
-                unverified=entry.unverified,
+                frequency=unlisted,
+                evidence=(in_band or entry).evidence,
             )
-            if entry is not None
-            else None
-        )
         probs = np.empty(self.K)
         matches: list[MatchType] = []
         matched: list[ConditionFinding | None] = []
@@ -236,10 +234,7 @@ class CompiledKB:
             finding=term,
             label=level.label,
             frequency=fallback.value,
-            source=fallback.source,
-            via=fallback.via,
-            estimate=fallback.estimate,
-            basis=fallback.basis,
+            evidence=fallback.evidence,
         )
         probs = np.empty(self.K)
         matches: list[MatchType] = []

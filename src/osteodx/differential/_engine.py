@@ -138,12 +138,14 @@ def explain(case: Case, kb: CompiledKB | None = None, top: int | None = None) ->
     knowledge = kb.knowledge
     per_condition: list[list[Contribution]] = [[] for _ in range(kb.K)]
     default_source = _default_source(kb)
+    default_support = knowledge.priors.settings["unlisted_frequency"].support
     # Small "not mentioned" contributions are summed into one line per diagnosis, so that the
     # explanation stays readable; their sum still enters the total exactly.
     quiet_lr = [0.0] * kb.K
     quiet_p = [1.0] * kb.K
     quiet_n = [0] * kb.K
     silence_source = knowledge.priors.settings["gate_reporting_rate"].source
+    silence_support = knowledge.priors.settings["gate_reporting_rate"].support
     for i, row in enumerate(rows):
         evidence = row.evidence
         background = backgrounds[i]
@@ -170,6 +172,7 @@ def explain(case: Case, kb: CompiledKB | None = None, top: int | None = None) ->
                 match = evidence.match[k]
                 source = matched.source if matched else default_source
                 estimate = matched.estimate if matched else True
+                support = matched.support if matched else default_support
             else:
                 if abs(lrs[k]) < QUIET_LOG10_LR:
                     quiet_lr[k] += lrs[k]
@@ -177,6 +180,7 @@ def explain(case: Case, kb: CompiledKB | None = None, top: int | None = None) ->
                     quiet_n[k] += 1
                     continue
                 match, source, estimate = "not_mentioned", silence_source, True
+                support = silence_support
             per_condition[k].append(
                 Contribution(
                     finding_id,
@@ -192,6 +196,7 @@ def explain(case: Case, kb: CompiledKB | None = None, top: int | None = None) ->
                     lrs[k],
                     source,
                     estimate,
+                    support,
                 )
             )
     for j, (reported, result) in enumerate(zip(case.test_results, results, strict=True)):
@@ -214,6 +219,7 @@ def explain(case: Case, kb: CompiledKB | None = None, top: int | None = None) ->
                     lrs[k],
                     result.sources[k],
                     result.estimates[k],
+                    result.supports[k],
                 )
             )
     for k in explained:
@@ -233,6 +239,7 @@ def explain(case: Case, kb: CompiledKB | None = None, top: int | None = None) ->
                     quiet_lr[k],
                     silence_source,
                     True,
+                    silence_support,
                 )
             )
     diagnoses = []
@@ -252,6 +259,7 @@ def explain(case: Case, kb: CompiledKB | None = None, top: int | None = None) ->
                 contributions=contributions,
                 prior_source=condition.prior.source,
                 prior_estimate=condition.prior.estimate,
+                prior_support=condition.prior.support,
                 orpha=xref.orpha,
                 omim=xref.omim,
             )
@@ -260,5 +268,5 @@ def explain(case: Case, kb: CompiledKB | None = None, top: int | None = None) ->
     return Differential(tuple(diagnoses), in_scope, reason)
 
 
-def _default_source(kb: CompiledKB) -> str:
+def _default_source(kb: CompiledKB) -> str | None:
     return kb.knowledge.priors.settings["unlisted_frequency"].source

@@ -11,6 +11,7 @@ from numpy.typing import NDArray
 from osteodx.case import Case
 from osteodx.differential._compiled import CompiledKB, compiled_kb
 from osteodx.differential._result import OutcomeForecast, TestRecommendation
+from osteodx.knowledge._evidence import Support
 from osteodx.knowledge._schema import WorkupTest
 
 __all__ = ["ObservedResult", "entropy_bits", "expected_information_gain", "next_tests", "observed"]
@@ -63,6 +64,7 @@ class ObservedResult:
     probability: NDArray[np.float64]  # shape (K,)
     sources: tuple[str | None, ...]
     estimates: tuple[bool, ...]
+    supports: tuple[Support, ...]
 
 
 def observed(kb: CompiledKB, test_key: str, outcome: int) -> ObservedResult:
@@ -82,10 +84,14 @@ def observed(kb: CompiledKB, test_key: str, outcome: int) -> ObservedResult:
             probs = [declared.given.get(key, declared.otherwise) for key in kb.keys]
             sources = tuple(p.source for p in probs)
             estimates = tuple(p.estimate for p in probs)
+            supports = tuple(p.support for p in probs)
         else:
             sources = tuple(test.source for _ in kb.keys)
             estimates = tuple(True for _ in kb.keys)
-        return ObservedResult(test, compiled.results[outcome], row, sources, estimates)
+            # The negative result is 1 minus the declared outcomes of each condition.
+            rest = Support("judgement", "one minus the probabilities of the declared results")
+            supports = tuple(rest for _ in kb.keys)
+        return ObservedResult(test, compiled.results[outcome], row, sources, estimates, supports)
     raise KeyError(test_key)
 
 

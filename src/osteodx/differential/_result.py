@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from osteodx.knowledge._evidence import Support
+
 __all__ = [
     "Contribution",
     "DiagnosisResult",
@@ -37,6 +39,8 @@ class Contribution:
     log10_lr: float
     source: str | None
     estimate: bool
+    # What the probability rests on: a count, a statement or a judgement (with its summary).
+    support: Support | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,10 +53,24 @@ class DiagnosisResult:
     posttest: float
     log10_composite_lr: float
     contributions: tuple[Contribution, ...]
-    prior_source: str
+    prior_source: str | None
     prior_estimate: bool
     orpha: tuple[str, ...] = ()
     omim: tuple[str, ...] = ()
+    prior_support: Support | None = None
+
+    def judgement_share(self) -> float:
+        """The share of this diagnosis's weight of evidence (the sum of |log10 LR| over its
+        contributions) that rests on judgements rather than counts or statements."""
+        total = sum(abs(c.log10_lr) for c in self.contributions)
+        if total == 0:
+            return 0.0
+        judged = sum(
+            abs(c.log10_lr)
+            for c in self.contributions
+            if c.support is None or c.support.kind == "judgement"
+        )
+        return judged / total
 
     def reasons_for(self, limit: int = 3) -> tuple[Contribution, ...]:
         ranked = sorted(
@@ -92,4 +110,4 @@ class TestRecommendation:
     expected_information_gain_bits: float
     separates: tuple[str, ...]
     outcomes: tuple[OutcomeForecast, ...]
-    source: str
+    source: str | None

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import itertools
 import re
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from osteodx.knowledge._evidence import Evidence, Support, denied_host
 
 __all__ = [
     "AGE_BANDS",
     "SEXES",
     "Condition",
     "ConditionFinding",
+    "Evidenced",
     "FindingsFile",
     "GradedLevel",
     "HpoPhrases",
@@ -54,6 +57,11 @@ def check_source(value: str) -> str:
             raise ValueError(
                 f"source part {part!r} does not start with a PMID:, PMC, DOI: or http(s) URL"
             )
+        if part.lower().startswith("http") and (entry := denied_host(part.split()[0])):
+            raise ValueError(
+                f"source part {part!r} is on the citation deny-list ({entry}): cite the primary "
+                "source it copies (PMID, PMC or DOI), or mark the number as our estimate"
+            )
     return value
 
 
@@ -62,9 +70,12 @@ class _Frozen(BaseModel):
 
 
 class Sourced(_Frozen):
-    """Provenance carried by every number."""
+    """Provenance of a reference fact (a threshold, a definition, a code, a score's points).
 
-    source: str
+    Frequencies and probabilities of the differential carry an evidence record instead
+    (``Evidenced``). An estimate (``estimate: true``) gives its ``basis`` and needs no source."""
+
+    source: str | None = None
     via: str | None = None
     estimate: bool = False
     basis: str | None = None
@@ -72,17 +83,63 @@ class Sourced(_Frozen):
 
     @field_validator("source")
     @classmethod
-    def _source_is_citation(cls, value: str) -> str:
-        return check_source(value)
+    def _source_is_citation(cls, value: str | None) -> str | None:
+        return None if value is None else check_source(value)
 
     @model_validator(mode="after")
     def _estimate_has_basis(self) -> Sourced:
         if self.estimate and not (self.basis and self.basis.strip()):
             raise ValueError("an estimate needs a one-line 'basis'")
+        if not self.estimate and not self.source:
+            raise ValueError("a published fact needs its 'source' (or mark it estimate: true)")
         # A project document may be the source only of our own, declared estimates.
-        if not self.estimate and any(p.strip().startswith("docs/") for p in self.source.split(";")):
+        if self.source and any(p.strip().startswith("docs/") for p in self.source.split(";")):
+            if self.estimate:
+                return self
             raise ValueError("a docs/ source is allowed only for an estimate (estimate: true)")
         return self
+
+
+class Evidenced(_Frozen):
+    """A frequency or probability with the evidence record it rests on (``_evidence.py``).
+
+    ``evidenced_field`` names the number the record must support: a count's k/n (unless a
+    conversion is stated) or a statement's HPO frequency range."""
+
+    evidence: Evidence
+    evidenced_field: ClassVar[str | None] = None
+
+    @model_validator(mode="after")
+    def _evidence_supports_value(self) -> Evidenced:
+        name = self.evidenced_field
+        if name is None:
+            return self
+        value = getattr(self, name)
+        if not self.evidence.supports(value):
+            raise ValueError(
+                f"{name} {value:g} is not what its {self.evidence.kind} says "
+                f"({self.evidence.describe()}); give the source's value or state the "
+                "'conversion' applied"
+            )
+        return self
+
+    @property
+    def source(self) -> str | None:
+        """The citation, if the record has one."""
+        return self.evidence.citation
+
+    @property
+    def estimate(self) -> bool:
+        return self.evidence.kind == "judgement"
+
+    @property
+    def support(self) -> Support:
+        return Support.of(self.evidence)
+
+    @property
+    def basis(self) -> str | None:
+        e = self.evidence
+        return e.reasoning if e.kind == "judgement" else e.conversion
 
 
 class BandWeights(_Frozen):
@@ -90,7 +147,7 @@ class BandWeights(_Frozen):
     female: float = Field(ge=0)
 
 
-class PriorWeights(Sourced):
+class PriorWeights(Evidenced):
     weights: dict[str, BandWeights]
 
     @field_validator("weights")
@@ -105,7 +162,9 @@ class PriorWeights(Sourced):
         return value
 
 
-class ConditionFinding(Sourced):
+class ConditionFinding(Evidenced):
+    evidenced_field: ClassVar[str | None] = "frequency"
+
     finding: str
     label: str
     frequency: float = Field(gt=0, lt=1)
@@ -202,11 +261,37 @@ class HpoPhrases(_Frozen):
         return self
 
 
-class UnlistedFrequency(Sourced):
-    """P(finding | a cause whose file does not list it), for one finding."""
+class UnlistedFrequency(Evidenced):
+    """P(finding | a cause whose file does not list it), for one finding; ``by_age`` for findings
+    common in the general population whose background rises with age (hearing loss ...)."""
+
+    evidenced_field: ClassVar[str | None] = "frequency"
 
     finding: str
     label: str
+    frequency: float = Field(gt=0, lt=1)
+    by_age: dict[str, BandFrequency] = Field(default_factory=dict)
+
+    @field_validator("by_age")
+    @classmethod
+    def _bands(cls, value: dict[str, BandFrequency]) -> dict[str, BandFrequency]:
+        for band in value:
+            if band not in AGE_BANDS:
+                raise ValueError(f"by_age band {band!r} is not one of {AGE_BANDS}")
+        return value
+
+    def frequency_for(self, band: int) -> float:
+        """The background in an age band (index into AGE_BANDS; out of range = unknown age)."""
+        if 0 <= band < len(AGE_BANDS) and AGE_BANDS[band] in self.by_age:
+            return self.by_age[AGE_BANDS[band]].frequency
+        return self.frequency
+
+
+class BandFrequency(Evidenced):
+    """A background frequency in one age band, with its own evidence."""
+
+    evidenced_field: ClassVar[str | None] = "frequency"
+
     frequency: float = Field(gt=0, lt=1)
 
 
@@ -219,7 +304,7 @@ class FindingsFile(_Frozen):
     hpo_phrases: tuple[HpoPhrases, ...] = ()
 
 
-class GroupPrior(Sourced):
+class GroupPrior(Evidenced):
     weights: dict[str, BandWeights]
 
 
@@ -228,7 +313,7 @@ class PriorsFile(_Frozen):
     settings: dict[str, SettingValue]
 
 
-class SettingValue(Sourced):
+class SettingValue(Evidenced):
     value: float
 
 
@@ -256,14 +341,21 @@ class LoincCode(_Frozen):
     source: str
     note: str | None = None
 
+    @field_validator("source")
+    @classmethod
+    def _source_is_citation(cls, value: str) -> str:
+        return check_source(value)
+
 
 class Plausible(_Frozen):
     min: float
     max: float
 
 
-class UnlistedGivenParent(Sourced):
+class UnlistedGivenParent(Evidenced):
     """P(a graded level | the level below it is reached, a cause whose file does not list it)."""
+
+    evidenced_field: ClassVar[str | None] = "value"
 
     value: float = Field(gt=0, lt=1)
 
@@ -387,7 +479,9 @@ class LabsFile(_Frozen):
     labs: tuple[LabAnalyte, ...]
 
 
-class OutcomeProbability(Sourced):
+class OutcomeProbability(Evidenced):
+    evidenced_field: ClassVar[str | None] = "p"
+
     p: float = Field(gt=0, lt=1)
 
 
@@ -416,3 +510,4 @@ class TestsFile(_Frozen):
 
 
 PriorsFile.model_rebuild()
+UnlistedFrequency.model_rebuild()

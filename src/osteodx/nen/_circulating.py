@@ -82,7 +82,7 @@ class ConfounderHit(BaseModel):
     label: str
     effect: Literal["raises", "lowers"]
     relevant: bool
-    source: str
+    source: str | None
     advice: str | None = None
     note: str | None = None
 

@@ -49,7 +49,7 @@ class SourcedText(_Result):
     """A sentence and its citation."""
 
     text: str
-    source: str
+    source: str | None
     unverified: bool = False
 
 
@@ -91,7 +91,7 @@ class NenClassification(_Result):
     system_name: str
     rule_id: str
     rule: str
-    source: str
+    source: str | None
     convention: str | None = None
     convention_source: str | None = None
     criteria: tuple[Criterion, ...] = ()
@@ -117,7 +117,7 @@ class Ki67Index(_Result):
     enough_cells: bool
     gep_grade: Grade
     band: str
-    source: str
+    source: str | None
     warnings: tuple[NenWarning, ...] = ()
 
 

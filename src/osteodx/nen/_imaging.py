@@ -52,7 +52,7 @@ class ImagingRecommendation(BaseModel):
     recommendation: Recommendation
     reason: str
     evidence: tuple[SourcedText, ...]
-    source: str
+    source: str | None
 
 
 def imaging_key(category: NenClassification | str) -> ImagingKey | None:

@@ -252,8 +252,11 @@ class Prior(Sourced):
 
 
 class Study(_Frozen):
+    """One study behind site-marker counts. ``citation`` is the bibliographic reference;
+    ``source`` its identifier (PMID, DOI or URL) where one has been checked."""
+
     citation: str
-    source: str
+    source: str | None = None
     via: str | None = None
     design: str
     researched: bool = False
@@ -261,8 +264,13 @@ class Study(_Frozen):
 
     @field_validator("source")
     @classmethod
-    def _source(cls, value: str) -> str:
-        return check_source(value)
+    def _source(cls, value: str | None) -> str | None:
+        return None if value is None else check_source(value)
+
+    @property
+    def cited(self) -> str:
+        """The identifier when one has been checked, else the bibliographic reference."""
+        return self.source or self.citation
 
     @field_validator("via")
     @classmethod

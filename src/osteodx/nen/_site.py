@@ -80,7 +80,7 @@ class StudyCount(_Result):
     k: int
     n: int
     specimen: str
-    source: str
+    source: str | None
     scope: str | None = None
     estimate: bool = False
     basis: str | None = None
@@ -137,7 +137,7 @@ class SitePosterior(_Result):
 
     sites: tuple[SiteProbability, ...]
     prior_name: Literal["well", "poor"]
-    prior_source: str
+    prior_source: str | None
     prior_basis: str | None
     evidence: tuple[EvidenceItem, ...]
     warnings: tuple[NenWarning, ...]
@@ -342,7 +342,7 @@ def _model() -> _Model:
             obs = m.frequencies.get(comp, ())
             if obs:
                 prefix = comp_labels[i] if comp in is_sub else None
-                counts = tuple(_study_count(o, data.studies[o.study].source, prefix) for o in obs)
+                counts = tuple(_study_count(o, data.studies[o.study].cited, prefix) for o in obs)
                 known[comp] = _cell([(1 + o.k, 1 + o.n - o.k) for o in obs], False, counts, level)
         average = float(np.mean([c.mean for c in known.values()]))
         marker_cells = tuple(
@@ -410,7 +410,7 @@ def _model() -> _Model:
                     c.detection_basis,
                     level,
                 ),
-                _count_cell(c.id, fal.k, fal.n, c.source, c.estimate, c.basis, level),
+                _count_cell(c.id, fal.k, fal.n, c.source or "", c.estimate, c.basis, level),
             )
     shares: dict[str, tuple[_Shares, ...]] = {}
     share_notes: dict[str, str] = {}
@@ -1006,7 +1006,7 @@ def recommend_markers(
             outcomes.append((p_r, post))
         eig = h0 - sum(p_r * _entropy(post) for p_r, post in outcomes)
         best = [(model.sites[int(np.argmax(post))], float(np.max(post))) for _, post in outcomes]
-        studies = sorted({s.source for c in feature.cells for s in c.studies})
+        studies = sorted({s.source for c in feature.cells for s in c.studies if s.source})
         recs.append(
             MarkerRecommendation(
                 marker=marker_id,

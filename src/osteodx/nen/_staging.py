@@ -34,7 +34,7 @@ class NenStaging(BaseModel):
     hepatic_sites: tuple[str, ...] = ()
     extrahepatic_sites: tuple[str, ...] = ()
     statement: str
-    source: str
+    source: str | None
     convention: str | None = None
     convention_source: str | None = None
     warnings: tuple[NenWarning, ...] = ()

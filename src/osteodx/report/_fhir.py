@@ -77,11 +77,12 @@ def _reason(c: Contribution, direction: str) -> str:
     if c.match == "not_mentioned":
         state = "not mentioned: "
     matched = f", matched to {c.matched_label}" if c.matched_label else ""
-    estimate = " (estimate)" if c.estimate else ""
+    kind = c.support.label if c.support is not None else ("judgement" if c.estimate else "")
+    cited = f"; source {c.source}" if c.source else ""
     return (
         f"{direction}: {state}{c.label} ({c.finding_id}{matched}; {c.match}); "
         f"log10 LR {c.log10_lr:+.2f} (P(finding | diagnosis) {c.probability:.3g}, "
-        f"overall {c.background:.3g}); source {c.source or 'engine default'}{estimate}"
+        f"overall {c.background:.3g}); evidence: {kind}{cited}"
     )
 
 
@@ -198,10 +199,15 @@ class _Writer:
         url = self._url("Diagnosis", d.key)
         reasons_for = d.reasons_for(REASONS_SHOWN)
         reasons_against = d.reasons_against(REASONS_SHOWN)
-        prior = f"pre-test probability {_pct(d.pretest)}; source {d.prior_source}" + (
-            " (estimate)" if d.prior_estimate else ""
+        prior_kind = d.prior_support.label if d.prior_support else "judgement"
+        prior = f"pre-test probability {_pct(d.pretest)}; evidence: {prior_kind}" + (
+            f"; source {d.prior_source}" if d.prior_source else ""
         )
-        notes = [prior]
+        share = (
+            f"{d.judgement_share():.0%} of the weight of evidence for and against this diagnosis "
+            "rests on our judgements; the rest on published counts or statements"
+        )
+        notes = [prior, share]
         notes += [_reason(c, "for") for c in reasons_for]
         notes += [_reason(c, "against") for c in reasons_against]
         components: list[dict[str, Any]] = [

@@ -78,12 +78,14 @@ def probability_chart_svg(assessment: Assessment, top: int = 10) -> str:
 def _sources(assessment: Assessment, top: int) -> list[str]:
     seen: dict[str, None] = {}
     for d in assessment.differential.diagnoses[:top]:
-        seen.setdefault(d.prior_source, None)
+        if d.prior_source:
+            seen.setdefault(d.prior_source, None)
         for c in d.contributions:
             if c.source and abs(c.log10_lr) >= 0.01:
                 seen.setdefault(c.source, None)
     for t in assessment.next_tests:
-        seen.setdefault(t.source, None)
+        if t.source:
+            seen.setdefault(t.source, None)
     for m in assessment.case.measurements:
         if m.reference_source:
             seen.setdefault(m.reference_source, None)
@@ -99,7 +101,7 @@ def _sources(assessment: Assessment, top: int) -> list[str]:
 
 def _section_sources(assessment: Assessment) -> list[str]:
     """The sources cited in the NEN and bone sections, in the order they appear."""
-    out: list[str] = []
+    out: list[str | None] = []
     w = assessment.nen
     if w is not None:
         c = w.classification

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.console import Console, Group
+from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
@@ -33,8 +34,9 @@ def _reason(c: Contribution) -> str:
     state = "" if c.present else "no "
     if c.match == "not_mentioned":
         state = "not mentioned: "
-    est = " est." if c.estimate else ""
-    return f"{state}{c.label} ({sign}{c.log10_lr:.2f}; {_short_source(c.source)}{est})"
+    kind = c.support.label if c.support is not None else ("judgement" if c.estimate else "")
+    cited = _short_source(c.source)
+    return f"{state}{c.label} ({sign}{c.log10_lr:.2f}; {kind}{', ' + cited if cited else ''})"
 
 
 def _render_bone(assessment: Assessment, console: Console) -> None:
@@ -96,8 +98,8 @@ def render_terminal(assessment: Assessment, console: Console, top: int = 10) -> 
     table.add_column("Diagnosis", ratio=2)
     table.add_column("Post.", justify="right", width=6)
     table.add_column("Prior", justify="right", width=6)
-    table.add_column("For (log10 LR; source)", ratio=3)
-    table.add_column("Against (log10 LR; source)", ratio=3)
+    table.add_column("For (log10 LR; evidence, source)", ratio=3)
+    table.add_column("Against (log10 LR; evidence, source)", ratio=3)
     for d in diff.diagnoses[:top]:
         table.add_row(
             str(d.rank),
@@ -108,6 +110,14 @@ def render_terminal(assessment: Assessment, console: Console, top: int = 10) -> 
             "\n".join(_reason(c) for c in d.reasons_against()) or "-",
         )
     console.print(table)
+    if diff.diagnoses:
+        best = diff.diagnoses[0]
+        console.print(
+            f"[dim]Evidence: {best.judgement_share():.0%} of the weight of evidence for and "
+            f"against {escape(best.name)} rests on our judgements, the rest on published counts "
+            "or statements (each reason names its kind).[/dim]",
+            soft_wrap=True,
+        )
 
     if assessment.next_tests:
         tests = Table(
