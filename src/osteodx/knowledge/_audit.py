@@ -142,7 +142,7 @@ def tally(claims: list[Claim]) -> dict[str, FileTally]:
 
 
 _KINDS = ("count", "statement", "judgement", "reference")
-_FORMS = ("pmid", "pmc", "doi", "reference", "other_url", "project", "denied")
+_FORMS = ("pmid", "pmc", "doi", "reference", "laboratory", "other_url", "project", "denied")
 
 
 def report_markdown() -> str:

@@ -76,6 +76,7 @@ FREQUENCY_SCALE: dict[str, FrequencyTerm] = {
 class CitationPolicy:
     deny_hosts: tuple[str, ...]
     reference_hosts: tuple[str, ...]
+    laboratory_hosts: tuple[str, ...]
 
 
 @cache
@@ -88,6 +89,7 @@ def citation_policy() -> CitationPolicy:
     return CitationPolicy(
         tuple(str(h).lower() for h in data["deny_hosts"]),
         tuple(str(h).lower() for h in data["reference_hosts"]),
+        tuple(str(h).lower() for h in data["laboratory_hosts"]),
     )
 
 
@@ -113,7 +115,8 @@ def denied_host(url: str) -> str | None:
 
 def citation_form(citation: str) -> str:
     """How a citation identifies its source: pmid, pmc, doi, reference (an official reference
-    URL), denied (a host that is not evidence), other_url, or project (a docs/ page)."""
+    URL), laboratory (a laboratory's own test catalogue), denied (a host that is not evidence),
+    other_url, or project (a docs/ page)."""
     text = citation.strip()
     if text.upper().startswith("PMID"):
         return "pmid"
