@@ -14,6 +14,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from osteodx.case import Case, Measurement
+from osteodx.knowledge._vocabulary import vocabulary
 
 if TYPE_CHECKING:
     from osteodx.bone import BoneAssessment, DerivedValue, LabItemValue
@@ -22,29 +23,11 @@ if TYPE_CHECKING:
 
 __all__ = ["bone_section", "nen_section"]
 
-# Circulating NEN markers: lab key (labs.yaml) -> marker id of osteodx.nen.
-_CIRCULATING_LABS = {"nse": "nse", "chromogranin_a": "chromogranin_a", "urine_5_hiaa": "5hiaa"}
-# Findings that confound circulating markers (osteodx.nen confounder ids).
-_CONFOUNDING_FINDINGS = {
-    "HP:0012622": "renal_failure",  # chronic kidney disease
-    "OSX:dialysis": "renal_failure",
-    "HP:0000843": "hyperparathyroidism",
-}
-# Findings that say the skeletal disease is multifocal (scores' "multiple" bone metastases).
-_MULTIFOCAL = {
-    "HP:0005686": "Patchy osteosclerosis",
-    "HP:0005789": "Generalized osteosclerosis",
-    "OSX:superscan": "Superscan on bone scintigraphy",
-}
-_BONE_PAIN = "HP:0002653"
-_CHEMOTHERAPY = {
-    "temozolomide",
-    "capecitabine",
-    "dacarbazine",
-    "fluorouracil",
-    "platinum_etoposide",
-}
-_VISCERAL = {"liver", "lung", "brain"}
+
+# The word lists below come from knowledge/data/vocabulary.yaml (reviewed with their basis).
+def _circulating_labs() -> dict[str, str]:
+    """Lab key (labs.yaml) -> circulating NEN marker id of osteodx.nen."""
+    return vocabulary().circulating_labs.mapping
 
 
 @cache
@@ -55,7 +38,7 @@ def _raised_terms() -> dict[str, str]:
     return {
         lab.high_term.id: lab.key
         for lab in load_knowledge().labs
-        if lab.key in _CIRCULATING_LABS and lab.high_term is not None
+        if lab.key in _circulating_labs() and lab.high_term is not None
     }
 
 
@@ -65,7 +48,7 @@ def _circulating(case: Case) -> list[CirculatingResult]:
     out: list[CirculatingResult] = []
     measured = set()
     for m in case.measurements:
-        marker = _CIRCULATING_LABS.get(m.analyte)
+        marker = _circulating_labs().get(m.analyte)
         if marker is None or marker in measured:
             continue
         measured.add(marker)
@@ -78,10 +61,10 @@ def _circulating(case: Case) -> list[CirculatingResult]:
     terms = _raised_terms()
     for f in case.findings:
         key = terms.get(f.id)
-        if key is None or _CIRCULATING_LABS[key] in measured:
+        if key is None or _circulating_labs()[key] in measured:
             continue
-        measured.add(_CIRCULATING_LABS[key])
-        out.append(CirculatingResult(marker=_CIRCULATING_LABS[key], elevated=f.present))
+        measured.add(_circulating_labs()[key])
+        out.append(CirculatingResult(marker=_circulating_labs()[key], elevated=f.present))
     return out
 
 
@@ -92,7 +75,8 @@ def nen_section(case: Case) -> NenWorkup | None:
     from osteodx.nen import nen_workup
 
     present = case.present_ids()
-    factors = sorted({v for k, v in _CONFOUNDING_FINDINGS.items() if k in present})
+    confounders = vocabulary().marker_confounders.findings
+    factors = sorted({c.confounder for c in confounders if c.finding in present})
     circulating = _circulating(case)
     clues: dict[str, str] = {}
     if case.sex.value in ("male", "female"):
@@ -185,20 +169,22 @@ def bone_section(case: Case, nen: NenWorkup | None) -> BoneAssessment | None:
                 True,
             )
         )
-        multifocal = [label for k, label in _MULTIFOCAL.items() if k in present]
+        multifocal = [
+            f.label for f in vocabulary().multifocal_findings.findings if f.finding in present
+        ]
         if multifocal:
             reason = f"bone metastases with {multifocal[0].lower()}"
             for target in ("tomita.bone", "katagiri.bone", "bauer.bone"):
                 items.append(
                     (DerivedValue(target=target, value="multiple", reason=reason), "multiple")
                 )
-    visceral = sorted(metastases & _VISCERAL)
+    visceral = sorted(metastases & vocabulary().visceral_sites.sites)
     if visceral:
         d = DerivedValue(
             target="bauer.visceral", value="present", reason=f"metastases: {', '.join(visceral)}"
         )
         items.append((d, "present"))
-    if _BONE_PAIN in present:
+    if vocabulary().bone_pain.finding in present:
         d = DerivedValue(target="context.bone_pain", value="yes", reason="finding: Bone pain")
         context.append((d, True))
 
@@ -216,7 +202,11 @@ def bone_section(case: Case, nen: NenWorkup | None) -> BoneAssessment | None:
         )
         items.append((d, bone_context.ecog))
     if bone_context is not None and bone_context.prior_therapies is not None:
-        chemo = "yes" if set(bone_context.prior_therapies) & _CHEMOTHERAPY else "no"
+        chemo = (
+            "yes"
+            if set(bone_context.prior_therapies) & vocabulary().chemotherapy.therapies
+            else "no"
+        )
         d = DerivedValue(target="katagiri.chemo", value=chemo, reason="prior therapies entered")
         items.append((d, chemo))
 

@@ -332,12 +332,12 @@ def knowledge_report_command() -> None:
 def main() -> None:
     """Entry point: no traceback ever reaches the user."""
     first = sys.argv[1] if len(sys.argv) > 1 else "--help"
-    if first in _SUBCOMMAND_GROUPS or first.startswith("-"):
-        register_subcommands()
     try:
+        if first in _SUBCOMMAND_GROUPS or first.startswith("-"):
+            register_subcommands()
         app()
-    except KnowledgeError as exc:
-        _stderr().print(f"[bold red]knowledge base error[/bold red] {exc}")
+    except KnowledgeError as exc:  # any shipped data file (one error type, knowledge/_data.py)
+        _stderr().print(f"[bold red]data file error[/bold red] {exc}", soft_wrap=True)
         sys.exit(1)
     except KeyboardInterrupt:
         sys.exit(130)

@@ -8,6 +8,7 @@ and never repeat them, except where they check the conversion from the published
 from __future__ import annotations
 
 import copy
+import re
 from importlib import resources
 from typing import Any
 
@@ -27,7 +28,8 @@ from osteodx.case._units import convert
 from osteodx.knowledge import load_knowledge
 
 WHERE = "bone/scores/katagiri.yaml"
-RULE_LOC = "items.2.derive_from_labs"
+RULE_LOC = "items[2] (lab).derive_from_labs"
+RULE_RE = re.escape(RULE_LOC)
 
 
 def _raw() -> dict[str, Any]:
@@ -111,7 +113,7 @@ def test_loader_refuses_a_cut_off_not_in_the_canonical_unit_and_names_the_unit_t
     with pytest.raises(BoneDataError) as exc:
         _validate(raw, ScoreDeclaration, WHERE)
     message = str(exc.value)
-    assert message.startswith(f"{WHERE}: {RULE_LOC}.levels.0.any_of.1.unit:")
+    assert message.startswith(f"{WHERE}: 1 problem:\n  {RULE_LOC}.levels[0].any_of[1].unit")
     assert "'mmol/L' is not the canonical unit of calcium" in message
     assert "'mg/dL'" in message
 
@@ -122,18 +124,18 @@ def test_loader_refuses_a_lab_that_is_not_in_the_knowledge_base() -> None:
     with pytest.raises(BoneDataError) as exc:
         _validate(raw, ScoreDeclaration, WHERE)
     message = str(exc.value)
-    assert f"{RULE_LOC}.levels.0.any_of.1.lab:" in message
+    assert f"{RULE_LOC}.levels[0].any_of[1].lab" in message
     assert "'serum_calcium' is not an analyte" in message and "calcium" in message
 
 
 @pytest.mark.parametrize(
     ("field", "bad", "loc", "words"),
     [
-        ("comparison", ">=", "levels.0.any_of.1.comparison", "'lt', 'le', 'gt' or 'ge'"),
-        ("threshold", "high", "levels.0.any_of.1.threshold", "valid number"),
-        ("threshold", None, "levels.0.any_of.1.threshold", "valid number"),
-        ("source", "Katagiri 2014", "levels.0.any_of.1.source", "does not start with"),
-        ("typo", 1, "levels.0.any_of.1.typo", "Extra inputs"),
+        ("comparison", ">=", "levels[0].any_of[1].comparison", "'lt', 'le', 'gt' or 'ge'"),
+        ("threshold", "high", "levels[0].any_of[1].threshold", "valid number"),
+        ("threshold", None, "levels[0].any_of[1].threshold", "valid number"),
+        ("source", "Katagiri 2014", "levels[0].any_of[1].source", "does not start with"),
+        ("typo", 1, "levels[0].any_of[1].typo", "Extra inputs"),
     ],
 )
 def test_loader_refuses_a_malformed_cut_off_and_names_the_field(
@@ -143,7 +145,7 @@ def test_loader_refuses_a_malformed_cut_off_and_names_the_field(
     _cut(raw)[field] = bad
     with pytest.raises(BoneDataError) as exc:
         _validate(raw, ScoreDeclaration, WHERE)
-    assert f"{WHERE}: {RULE_LOC}.{loc}:" in str(exc.value)
+    assert f"{RULE_LOC}.{loc}" in str(exc.value) and str(exc.value).startswith(WHERE)
     assert words in str(exc.value)
 
 
@@ -151,7 +153,9 @@ def test_loader_refuses_a_malformed_cut_off_and_names_the_field(
 def test_loader_refuses_a_cut_off_missing_a_field_and_names_it(field: str) -> None:
     raw = _raw()
     del _cut(raw)[field]
-    with pytest.raises(BoneDataError, match=rf"{RULE_LOC}\.levels\.0\.any_of\.1\.{field}: Field"):
+    with pytest.raises(
+        BoneDataError, match=rf"{RULE_RE}\.levels\[0\]\.any_of\[1\]\.{field}: Field"
+    ):
         _validate(raw, ScoreDeclaration, WHERE)
 
 
@@ -165,30 +169,34 @@ def test_loader_refuses_a_published_cut_off_without_its_source() -> None:
 def test_loader_refuses_a_level_or_fallback_value_the_item_does_not_declare() -> None:
     raw = _raw()
     raw["items"][2]["derive_from_labs"]["levels"][1]["value"] = "raised"
-    with pytest.raises(BoneDataError, match=r"items\.2: .*derive_from_labs names value 'raised'"):
+    with pytest.raises(
+        BoneDataError, match=r"items\[2\][^:]*: .*derive_from_labs names value 'raised'"
+    ):
         _validate(raw, ScoreDeclaration, WHERE)
     raw = _raw()
     raw["items"][2]["derive_from_labs"]["otherwise"] = "critical"
-    with pytest.raises(BoneDataError, match=r"items\.2: .*derive_from_labs repeats a value"):
+    with pytest.raises(BoneDataError, match=r"items\[2\][^:]*: .*derive_from_labs repeats a value"):
         _validate(raw, ScoreDeclaration, WHERE)
 
 
 def test_loader_refuses_a_level_without_cut_offs_or_with_a_lab_twice() -> None:
     raw = _raw()
     raw["items"][2]["derive_from_labs"]["levels"][0]["any_of"] = []
-    with pytest.raises(BoneDataError, match=rf"{RULE_LOC}\.levels\.0\.any_of: "):
+    with pytest.raises(BoneDataError, match=rf"{RULE_RE}\.levels\[0\]\.any_of: "):
         _validate(raw, ScoreDeclaration, WHERE)
     raw = _raw()
     level = raw["items"][2]["derive_from_labs"]["levels"][0]
     level["any_of"].append(copy.deepcopy(level["any_of"][0]))
-    with pytest.raises(BoneDataError, match=rf"{RULE_LOC}\.levels\.0: .*listed twice"):
+    with pytest.raises(BoneDataError, match=rf"{RULE_RE}\.levels\[0\]: .*listed twice"):
         _validate(raw, ScoreDeclaration, WHERE)
 
 
 def test_loader_refuses_lab_cut_offs_on_a_number_item() -> None:
     raw = _raw()
     raw["items"][3]["derive_from_labs"] = raw["items"][2].pop("derive_from_labs")
-    with pytest.raises(BoneDataError, match=r"items\.3: .*derive_from_labs belongs to choice"):
+    with pytest.raises(
+        BoneDataError, match=r"items\[3\][^:]*: .*derive_from_labs belongs to choice"
+    ):
         _validate(raw, ScoreDeclaration, WHERE)
 
 

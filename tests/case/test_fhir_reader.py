@@ -406,7 +406,8 @@ def test_every_snomed_mapping_names_a_current_finding_with_its_label() -> None:
     for code, mapping in snomed_map().items():
         label = kb.finding_label(mapping.finding.id, hpo_index())
         assert label == mapping.finding.label, code
-        assert mapping.source.startswith("https://"), code
+        # where the concept was read, or our own reading of the term, said so with its basis
+        assert (mapping.source or "").startswith("https://") or (mapping.estimate and mapping.basis)
 
 
 def test_snomed_coded_history_and_voriconazole_are_read() -> None:

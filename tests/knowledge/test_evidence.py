@@ -83,3 +83,9 @@ def test_an_age_banded_background_follows_the_patients_age() -> None:
     young, older = AGE_BANDS.index("young_adult"), AGE_BANDS.index("older")
     assert kb.unlisted_frequency("HP:0000365", older) > kb.unlisted_frequency("HP:0000365", young)
     assert entry.by_age["older"].evidence.kind in ("count", "statement")
+
+
+def test_a_laboratory_catalogue_is_accepted_for_reference_facts_only() -> None:
+    assert citation_form("https://mml.testcatalog.org/show/CGA") == "laboratory"
+    with pytest.raises(ValueError):
+        check_citation("https://mml.testcatalog.org/show/CGA")

@@ -90,7 +90,11 @@ JUDGEMENT = "evidence: {kind: judgement, reasoning: a round number for checking 
 
 
 def test_loader_rejects_a_frequency_without_evidence(tmp_path: Path) -> None:
-    with pytest.raises(KnowledgeError, match=r"conditions/alpha.yaml: findings\.0\.evidence"):
+    with pytest.raises(
+        KnowledgeError,
+        match=r"conditions/alpha.yaml: 1 problem:\n  findings\[0\] \(HP:0005789\)\.evidence"
+        r" \(line \d+\): Field required",
+    ):
         _load_edited(tmp_path, "conditions/alpha.yaml", ", " + JUDGEMENT, "}", 1)
 
 

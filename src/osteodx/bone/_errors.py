@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from osteodx.knowledge._data import DataError
+
 __all__ = ["BoneDataError", "BoneInputError"]
 
 
@@ -23,5 +25,5 @@ class BoneInputError(ValueError):
         super().__init__(f"{field}: {message}; fix: {fix}")
 
 
-class BoneDataError(RuntimeError):
-    """A bone data file is malformed (a packaging or review error, not user input)."""
+# One error type for every shipped data file (knowledge/_data.py).
+BoneDataError = DataError

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import functools
-from importlib import resources
 from typing import Any, TypeVar
 
-import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
-from osteodx._yaml import load_shipped_yaml
 from osteodx.bone._errors import BoneDataError, BoneInputError
 from osteodx.bone._schema import NenConventionFile, ScoreDeclaration, TreatmentFile
+from osteodx.knowledge._data import load, validate
 
 __all__ = [
     "SCORE_NAMES",
@@ -28,22 +26,12 @@ SCORE_NAMES: tuple[str, ...] = ("mirels", "sins", "tokuhashi", "tomita", "katagi
 
 
 def _read(folder: str, name: str, model: type[M]) -> M:
-    path = resources.files("osteodx.bone").joinpath(folder, name)
-    try:
-        raw: Any = load_shipped_yaml(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise BoneDataError(f"bone/{folder}/{name}: cannot be read: {exc}") from None
-    return _validate(raw, model, f"bone/{folder}/{name}")
+    return load(f"bone/{folder}/{name}", model)
 
 
 def _validate(raw: Any, model: type[M], where: str) -> M:
-    """``raw`` as ``model``, or a BoneDataError naming the file, the field and the problem."""
-    try:
-        return model.model_validate(raw)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        loc = ".".join(str(x) for x in first["loc"])
-        raise BoneDataError(f"{where}: {loc}: {first['msg']}") from None
+    """``raw`` as ``model``, or a ``DataError`` naming the file and every problem."""
+    return validate(raw, model, where)
 
 
 @functools.cache

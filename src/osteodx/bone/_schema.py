@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import functools
 import re
-from importlib import resources
 from typing import Literal
 
 from pydantic import (
@@ -26,7 +25,7 @@ from pydantic import (
     model_validator,
 )
 
-from osteodx._yaml import load_shipped_yaml
+from osteodx.knowledge._data import load
 from osteodx.knowledge._schema import LabsFile, Sourced
 
 __all__ = [
@@ -124,9 +123,7 @@ class Band(_Frozen):
 @functools.cache
 def _canonical_lab_units() -> dict[str, str]:
     """Lab key -> canonical unit, from the knowledge base's ``labs.yaml`` (read once)."""
-    node = resources.files("osteodx.knowledge").joinpath("data", "labs.yaml")
-    labs = LabsFile.model_validate(load_shipped_yaml(node.read_text(encoding="utf-8"))).labs
-    return {lab.key: lab.unit for lab in labs}
+    return {lab.key: lab.unit for lab in load("knowledge/data/labs.yaml", LabsFile).labs}
 
 
 class PublishedCutoff(_Frozen):

@@ -73,13 +73,18 @@ def _score_command(name: str) -> Callable[..., None]:
     return command
 
 
-for _decl in list_scores():
-    score_app.command(
-        _decl.id,
-        help=score_help(_decl),
-        short_help=f"{_decl.name}: {_decl.purpose}",
-        no_args_is_help=False,
-    )(_score_command(_decl.id))
+def _add_score_commands() -> None:
+    """One sub-command per declared score, built when the CLI is assembled (inside the main
+    command's error handling), not at import: a broken score file then gives a message."""
+    if score_app.registered_commands:
+        return
+    for decl in list_scores():
+        score_app.command(
+            decl.id,
+            help=score_help(decl),
+            short_help=f"{decl.name}: {decl.purpose}",
+            no_args_is_help=False,
+        )(_score_command(decl.id))
 
 
 def treatments_command(
@@ -101,6 +106,7 @@ def treatments_command(
 
 def register(app: typer.Typer) -> None:
     """Add ``score`` (one sub-command per declared score) and ``treatments`` to the main app."""
+    _add_score_commands()
     app.add_typer(score_app, name="score")
     app.command(
         "treatments",

@@ -34,17 +34,17 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
-from importlib.resources import files
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
-from osteodx._yaml import load_shipped_yaml
 from osteodx.case._build import CaseBuilder, ReadingContext
 from osteodx.case._issues import CaseInputError, Issue
 from osteodx.case._model import Case, Sex
 from osteodx.case._units import UnitError, parse_value_with_unit
+from osteodx.knowledge._data import DataError, load
 from osteodx.knowledge._schema import Sourced, TermRef
+from osteodx.knowledge._vocabulary import vocabulary
 
 __all__ = [
     "HPO_SYSTEM",
@@ -97,36 +97,6 @@ _HPO_CODE = re.compile(r"^(?:HP[:_])?(\d{7})$", re.IGNORECASE)
 _STRICT_HPO = re.compile(r"^HP:\d{7}$")
 _LOCAL_CODE = re.compile(r"^OSX:[a-z0-9_]+$")
 
-# Words in a value that say a finding was looked for and not found (or found).
-_ABSENT_WORDS = {
-    "absent",
-    "no",
-    "n",
-    "negative",
-    "neg",
-    "not present",
-    "not detected",
-    "not observed",
-    "not seen",
-    "excluded",
-    "false",
-    "none",
-    "normal",
-}
-_PRESENT_WORDS = {
-    "present",
-    "yes",
-    "y",
-    "positive",
-    "pos",
-    "detected",
-    "observed",
-    "true",
-    "abnormal",
-}
-# HL7 v3 ObservationInterpretation codes.
-_ABSENT_INTERPRETATIONS = {"NEG", "ND", "N"}
-_PRESENT_INTERPRETATIONS = {"POS", "DET", "A", "AA", "H", "HH", "HU", "L", "LL", "LU"}
 # Resources that only support others (or say nothing osteodx uses): ignored without a warning.
 _SUPPORTING = {
     "Device",
@@ -185,12 +155,11 @@ class _SnomedFile(BaseModel):
 @cache
 def snomed_map() -> dict[str, SnomedMapping]:
     """The shipped SNOMED CT -> finding map, validated once per process."""
-    node = files("osteodx.knowledge").joinpath("data", "snomed.yaml")
-    parsed = _SnomedFile.model_validate(load_shipped_yaml(node.read_text(encoding="utf-8")))
+    parsed = load("knowledge/data/snomed.yaml", _SnomedFile)
     out: dict[str, SnomedMapping] = {}
     for mapping in parsed.mappings:
         if mapping.snomed in out:
-            raise ValueError(f"snomed.yaml: {mapping.snomed} is mapped twice")
+            raise DataError(f"knowledge/data/snomed.yaml: {mapping.snomed} is mapped twice")
         out[mapping.snomed] = mapping
     return out
 
@@ -524,9 +493,9 @@ def _presence_of_concept(concept: Any) -> bool | None:
         candidates.extend([coding.code or "", coding.display or ""])
     for candidate in candidates:
         words = _words(candidate)
-        if words in _ABSENT_WORDS:
+        if words in vocabulary().fhir_presence.absent_words:
             return False
-        if words in _PRESENT_WORDS:
+        if words in vocabulary().fhir_presence.present_words:
             return True
     return None
 
@@ -540,16 +509,16 @@ def _observation_presence(obs: Any) -> bool:
         return by_value
     if obs.valueString is not None:
         words = _words(obs.valueString)
-        if words in _ABSENT_WORDS:
+        if words in vocabulary().fhir_presence.absent_words:
             return False
-        if words in _PRESENT_WORDS:
+        if words in vocabulary().fhir_presence.present_words:
             return True
     for concept in obs.interpretation or ():
         for coding in concept.coding or ():
             code = (coding.code or "").strip().upper()
-            if code in _ABSENT_INTERPRETATIONS:
+            if code in vocabulary().fhir_presence.absent_interpretations:
                 return False
-            if code in _PRESENT_INTERPRETATIONS:
+            if code in vocabulary().fhir_presence.present_interpretations:
                 return True
         by_text = _presence_of_concept(concept)
         if by_text is not None:

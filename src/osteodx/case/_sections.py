@@ -13,6 +13,7 @@ from typing import Any
 
 from osteodx.case._build import CaseBuilder
 from osteodx.case._model import PathologyReport, TestResult
+from osteodx.knowledge._vocabulary import vocabulary
 
 __all__ = [
     "NEN_BIOPSY_RESULT",
@@ -28,26 +29,6 @@ NEN_BIOPSY_RESULT = ("bone_biopsy_ihc", "neuroendocrine")
 NEN_HISTORY = "OSX:history_nen"
 NEGATIVE_OUTCOME = "negative"
 
-_METASTASIS_SITES = {
-    "bone": "bone",
-    "bones": "bone",
-    "skeleton": "bone",
-    "bone_marrow": "bone",
-    "marrow": "bone",
-    "liver": "liver",
-    "hepatic": "liver",
-    "lung": "lung",
-    "lungs": "lung",
-    "lymph_node": "lymph_nodes",
-    "lymph_nodes": "lymph_nodes",
-    "nodes": "lymph_nodes",
-    "brain": "brain",
-    "peritoneum": "peritoneum",
-    "ovary": "ovary",
-    "skin": "skin",
-    "pleura": "pleura",
-}
-
 
 def _key(text: object) -> str:
     return re.sub(r"[\s\-]+", "_", str(text).strip().lower())
@@ -60,9 +41,10 @@ def _metastases(b: CaseBuilder, raw: object, loc: str) -> tuple[str, ...]:
         return ()
     out: list[str] = []
     for i, item in enumerate(items):
-        site = _METASTASIS_SITES.get(_key(item))
+        aliases = vocabulary().metastasis_sites.aliases
+        site = aliases.get(_key(item))
         if site is None:
-            accepted = ", ".join(sorted(set(_METASTASIS_SITES.values())))
+            accepted = ", ".join(sorted(set(aliases.values())))
             b.error(f"{loc}[{i}]", f"unknown metastatic site {item!r}", f"use one of: {accepted}")
         elif site not in out:
             out.append(site)

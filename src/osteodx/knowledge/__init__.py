@@ -1,5 +1,6 @@
 """The sourced knowledge base: loading, validation and compilation into arrays."""
 
+from osteodx.knowledge._data import DataError
 from osteodx.knowledge._hpo import HpoIndex, cache_dir, hpo_index
 from osteodx.knowledge._load import (
     ConditionXref,
@@ -8,9 +9,11 @@ from osteodx.knowledge._load import (
     load_knowledge,
     load_knowledge_from,
 )
+from osteodx.knowledge._vocabulary import vocabulary
 
 __all__ = [
     "ConditionXref",
+    "DataError",
     "HpoIndex",
     "Knowledge",
     "KnowledgeError",
@@ -18,4 +21,5 @@ __all__ = [
     "hpo_index",
     "load_knowledge",
     "load_knowledge_from",
+    "vocabulary",
 ]

@@ -18,13 +18,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from osteodx._yaml import load_shipped_yaml
+from osteodx.knowledge._data import load_raw
 
 __all__ = [
     "FREQUENCY_SCALE",
@@ -82,10 +81,7 @@ class CitationPolicy:
 @cache
 def citation_policy() -> CitationPolicy:
     """The declared deny-list and reference hosts (``knowledge/data/citation_policy.yaml``)."""
-    text = (resources.files("osteodx.knowledge") / "data" / "citation_policy.yaml").read_text(
-        "utf-8"
-    )
-    data = load_shipped_yaml(text)
+    data = load_raw("knowledge/data/citation_policy.yaml")
     return CitationPolicy(
         tuple(str(h).lower() for h in data["deny_hosts"]),
         tuple(str(h).lower() for h in data["reference_hosts"]),
@@ -130,10 +126,11 @@ def citation_form(citation: str) -> str:
         if denied_host(text):
             return "denied"
         where = _host_and_path(text).removeprefix("www.")
-        if any(
-            where.startswith(h) or ("." + h) in where for h in citation_policy().reference_hosts
-        ):
+        policy = citation_policy()
+        if any(where.startswith(h) or ("." + h) in where for h in policy.reference_hosts):
             return "reference"
+        if any(where.startswith(h) or ("." + h) in where for h in policy.laboratory_hosts):
+            return "laboratory"
         return "other_url"
     return "unknown"
 

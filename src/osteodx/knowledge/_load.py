@@ -10,12 +10,11 @@ from functools import cache
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import Any
+from typing import TypeVar
 
-import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel
 
-from osteodx._yaml import load_shipped_yaml
+from osteodx.knowledge._data import DataError, load_raw, read_data_text, validate
 from osteodx.knowledge._hpo import HpoIndex, cache_dir, hpo_index, read_cache, write_cache
 from osteodx.knowledge._schema import (
     AGE_BANDS,
@@ -33,6 +32,8 @@ from osteodx.knowledge._schema import (
     WorkupTest,
 )
 
+M = TypeVar("M", bound=BaseModel)
+
 __all__ = [
     "ConditionXref",
     "Knowledge",
@@ -42,8 +43,8 @@ __all__ = [
 ]
 
 
-class KnowledgeError(Exception):
-    """A knowledge-base file is malformed or inconsistent; the message names file and field."""
+# One error type for every shipped data file (knowledge/_data.py); the name says where it is met.
+KnowledgeError = DataError
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,21 +97,9 @@ def _data_root() -> Traversable:
     return resources.files("osteodx.knowledge").joinpath("data")
 
 
-def _read_yaml(node: Traversable | Path, name: str) -> Any:
-    try:
-        return load_shipped_yaml(node.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise KnowledgeError(f"{name}: not valid YAML: {exc}") from None
-
-
-def _validate(model: type[Any], data: Any, name: str) -> Any:
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        details = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()[:5]
-        )
-        raise KnowledgeError(f"{name}: {details}") from None
+def _load(model: type[M], node: Traversable | Path, name: str) -> M:
+    """One knowledge-base file as ``model``; every problem named with its path and line."""
+    return validate(load_raw(node), model, name, text=read_data_text(node))
 
 
 def _yaml_files(folder: Traversable | Path) -> Iterator[Traversable | Path]:
@@ -272,7 +261,7 @@ def load_knowledge_from(root: Traversable | Path) -> Knowledge:
     for node in _yaml_files(root.joinpath("findings")):
         name = f"findings/{node.name}"
         digest.update(node.read_bytes())
-        parsed: FindingsFile = _validate(FindingsFile, _read_yaml(node, name), name)
+        parsed: FindingsFile = _load(FindingsFile, node, name)
         for finding in parsed.findings:
             if finding.id in local:
                 raise KnowledgeError(f"{name}: local finding {finding.id} is defined twice")
@@ -319,7 +308,7 @@ def load_knowledge_from(root: Traversable | Path) -> Knowledge:
     labs_node = root.joinpath("labs.yaml")
     if labs_node.is_file():
         digest.update(labs_node.read_bytes())
-        labs = _validate(LabsFile, _read_yaml(labs_node, "labs.yaml"), "labs.yaml").labs
+        labs = _load(LabsFile, labs_node, "labs.yaml").labs
         for lab in labs:
             for term in (lab.high_term, lab.low_term):
                 if term is not None:
@@ -330,7 +319,7 @@ def load_knowledge_from(root: Traversable | Path) -> Knowledge:
     for node in _yaml_files(root.joinpath("conditions")):
         name = f"conditions/{node.name}"
         digest.update(node.read_bytes())
-        condition: Condition = _validate(Condition, _read_yaml(node, name), name)
+        condition: Condition = _load(Condition, node, name)
         if node.name != f"{condition.key}.yaml":
             raise KnowledgeError(f"{name}: key {condition.key!r} does not match the file name")
         if condition.key not in xrefs:
@@ -342,9 +331,8 @@ def load_knowledge_from(root: Traversable | Path) -> Knowledge:
     order = list(xrefs)
     conditions.sort(key=lambda c: order.index(c.key))
 
-    priors_raw = _read_yaml(root.joinpath("priors.yaml"), "priors.yaml")
     digest.update(root.joinpath("priors.yaml").read_bytes())
-    priors: PriorsFile = _validate(PriorsFile, priors_raw, "priors.yaml")
+    priors: PriorsFile = _load(PriorsFile, root.joinpath("priors.yaml"), "priors.yaml")
     groups = {c.group for c in conditions}
     missing_groups = groups - set(priors.groups)
     if missing_groups:
@@ -354,7 +342,7 @@ def load_knowledge_from(root: Traversable | Path) -> Knowledge:
     tests_node = root.joinpath("tests.yaml")
     if tests_node.is_file():
         digest.update(tests_node.read_bytes())
-        tests = _validate(TestsFile, _read_yaml(tests_node, "tests.yaml"), "tests.yaml").tests
+        tests = _load(TestsFile, tests_node, "tests.yaml").tests
         for test in tests:
             for outcome in test.outcomes:
                 unknown = [k for k in outcome.given if k not in xrefs]
@@ -363,7 +351,7 @@ def load_knowledge_from(root: Traversable | Path) -> Knowledge:
 
     scope_node = root.joinpath("scope.yaml")
     digest.update(scope_node.read_bytes())
-    scope: ScopeFile = _validate(ScopeFile, _read_yaml(scope_node, "scope.yaml"), "scope.yaml")
+    scope: ScopeFile = _load(ScopeFile, scope_node, "scope.yaml")
     for term in scope.hpo_roots:
         _check_term(term.id, term.label, "scope.yaml", hpo, local)
     for local_id in scope.local:
@@ -380,9 +368,7 @@ def load_knowledge_from(root: Traversable | Path) -> Knowledge:
     unlisted_node = root.joinpath("unlisted.yaml")
     if unlisted_node.is_file():
         digest.update(unlisted_node.read_bytes())
-        parsed_unlisted: UnlistedFile = _validate(
-            UnlistedFile, _read_yaml(unlisted_node, "unlisted.yaml"), "unlisted.yaml"
-        )
+        parsed_unlisted: UnlistedFile = _load(UnlistedFile, unlisted_node, "unlisted.yaml")
         for i, item in enumerate(parsed_unlisted.unlisted):
             _check_term(item.finding, item.label, f"unlisted.yaml unlisted[{i}]", hpo, local)
             if item.finding in unlisted:

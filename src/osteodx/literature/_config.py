@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import re
 from functools import cache
-from importlib import resources
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from osteodx._yaml import load_shipped_yaml
+from osteodx.knowledge._data import load
 from osteodx.knowledge._schema import Sourced
-from osteodx.literature._errors import LibraryError
 
 __all__ = ["COMPONENTS", "SimilarityConfig", "Vocabulary", "similarity_config"]
 
@@ -123,15 +121,7 @@ class SimilarityConfig(_Frozen):
 @cache
 def similarity_config() -> SimilarityConfig:
     """The validated settings, loaded once per process."""
-    text = resources.files("osteodx.literature").joinpath("data/similarity.yaml").read_text("utf-8")
-    try:
-        return SimilarityConfig.model_validate(load_shipped_yaml(text))
-    except ValidationError as exc:  # pragma: no cover - guarded by a test of the shipped file
-        first = exc.errors()[0]
-        loc = ".".join(str(p) for p in first["loc"])
-        raise LibraryError(
-            f"data/similarity.yaml: {loc}: {first['msg']}", "correct the shipped settings file"
-        ) from None
+    return load("literature/data/similarity.yaml", SimilarityConfig)
 
 
 @cache

@@ -15,9 +15,11 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
+from osteodx.knowledge._vocabulary import vocabulary
 from osteodx.literature._config import vocabularies
 from osteodx.literature._errors import LibraryError, RecordProblem
 
@@ -615,31 +617,17 @@ def _label(node: Any) -> str:
     return label if isinstance(label, str) else ""
 
 
-_TREATMENT_WORDS = (
-    (re.compile(r"octreotide|lanreotide|somatostatin analog"), "somatostatin_analogue"),
-    (re.compile(r"lutetium|177lu|prrt|peptide receptor radionuclide"), "prrt"),
-    (re.compile(r"everolimus"), "everolimus"),
-    (re.compile(r"sunitinib"), "sunitinib"),
-    (re.compile(r"capecitabine.*temozolomide|capTem"), "capecitabine_temozolomide"),
-    (re.compile(r"temozolomide"), "temozolomide"),
-    (re.compile(r"etoposide|cisplatin|carboplatin"), "platinum_etoposide"),
-    (re.compile(r"radiotherapy|radiation"), "radiotherapy"),
-    (re.compile(r"zoledron|pamidron|bisphosphonate"), "bisphosphonate"),
-    (re.compile(r"denosumab"), "denosumab"),
-    (re.compile(r"resection|surgery|ectomy"), "surgery"),
-)
+@cache
+def _treatment_words() -> tuple[tuple[re.Pattern[str], str], ...]:
+    """Words naming a NEN treatment in an abstract (knowledge/data/vocabulary.yaml)."""
+    return tuple(
+        (re.compile(p.pattern), p.treatment) for p in vocabulary().library_treatments.patterns
+    )
 
-_PRIMARY_WORDS = (
-    ("small_intestine", r"small intestin|ileum|ileal|jejun"),
-    ("appendix", r"append"),
-    ("rectum", r"rect"),
-    ("colon", r"colon|caec|cec|sigmoid"),
-    ("stomach", r"stomach|gastric"),
-    ("duodenum", r"duoden"),
-    ("pancreas", r"pancrea"),
-    ("lung", r"lung|pulmonary|bronch"),
-    ("thymus", r"thym"),
-)
+
+def _primary_words() -> tuple[tuple[str, str], ...]:
+    """Words naming the primary site in an abstract (knowledge/data/vocabulary.yaml)."""
+    return tuple((p.site, p.pattern) for p in vocabulary().library_primary_sites.patterns)
 
 
 def _phenopacket(doc: Any, where: str) -> Item:
@@ -734,7 +722,7 @@ def _phenopacket(doc: Any, where: str) -> Item:
         elif "neuroendocrine" in label:
             data.setdefault("histology", "NET")
         site_label = (_label(_dict(disease).get("primarySite")) or label).lower()
-        for site, site_pattern in _PRIMARY_WORDS:
+        for site, site_pattern in _primary_words():
             if re.search(site_pattern, site_label):
                 data.setdefault("primary_site", site)
                 data.setdefault("primary_found", True)
@@ -751,7 +739,7 @@ def _phenopacket(doc: Any, where: str) -> Item:
                 ("therapeuticRegimen", "ontologyClass"),
             )
         ).lower()
-        for pattern, treatment in _TREATMENT_WORDS:
+        for pattern, treatment in _treatment_words():
             if pattern.search(label) and treatment not in treatments:
                 treatments.append(treatment)
                 break

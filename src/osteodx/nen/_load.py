@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import functools
-from importlib import resources
-from typing import Any, TypeVar
+from typing import TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
-from osteodx._yaml import load_shipped_yaml
+from osteodx.knowledge._data import DataError, load
 from osteodx.nen._schema import (
     CirculatingFile,
     ClueFile,
@@ -33,19 +32,12 @@ __all__ = [
 M = TypeVar("M", bound=BaseModel)
 
 
-class NenDataError(RuntimeError):
-    """A NEN data file is malformed (a packaging or review error, not user input)."""
+# One error type for every shipped data file (knowledge/_data.py).
+NenDataError = DataError
 
 
 def _read(name: str, model: type[M]) -> M:
-    text = resources.files("osteodx.nen").joinpath("data", name).read_text(encoding="utf-8")
-    raw: Any = load_shipped_yaml(text)
-    try:
-        return model.model_validate(raw)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        loc = ".".join(str(x) for x in first["loc"])
-        raise NenDataError(f"nen/data/{name}: {loc}: {first['msg']}") from None
+    return load(f"nen/data/{name}", model)
 
 
 @functools.cache

@@ -1,0 +1,121 @@
+"""Clinical word lists and code sets (``knowledge/data/vocabulary.yaml``), read through the one
+data loader: the case readers, the work-up and the case library take them from here."""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+from pydantic import BaseModel, ConfigDict, field_validator
+
+from osteodx.knowledge._data import load
+from osteodx.knowledge._schema import check_source
+
+__all__ = ["Vocabulary", "vocabulary"]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class _Explained(_Frozen):
+    basis: str
+    source: str | None = None
+
+    @field_validator("source")
+    @classmethod
+    def _citation(cls, value: str | None) -> str | None:
+        return None if value is None else check_source(value)
+
+
+class FindingRef(_Frozen):
+    finding: str
+    label: str
+
+
+class Confounder(FindingRef):
+    confounder: str
+
+
+class Mapping(_Explained):
+    mapping: dict[str, str]
+
+
+class Confounders(_Explained):
+    findings: tuple[Confounder, ...]
+
+
+class Findings(_Explained):
+    findings: tuple[FindingRef, ...]
+
+
+class OneFinding(_Explained, FindingRef):
+    pass
+
+
+class Therapies(_Explained):
+    therapies: frozenset[str]
+
+
+class Sites(_Explained):
+    sites: frozenset[str]
+
+
+class Aliases(_Explained):
+    aliases: dict[str, str]
+
+
+class Presence(_Explained):
+    absent_words: frozenset[str]
+    present_words: frozenset[str]
+    absent_interpretations: frozenset[str]
+    present_interpretations: frozenset[str]
+
+
+class TreatmentPattern(_Frozen):
+    pattern: str
+    treatment: str
+
+    @field_validator("pattern")
+    @classmethod
+    def _compiles(cls, value: str) -> str:
+        re.compile(value)
+        return value
+
+
+class SitePattern(_Frozen):
+    site: str
+    pattern: str
+
+    @field_validator("pattern")
+    @classmethod
+    def _compiles(cls, value: str) -> str:
+        re.compile(value)
+        return value
+
+
+class TreatmentPatterns(_Explained):
+    patterns: tuple[TreatmentPattern, ...]
+
+
+class SitePatterns(_Explained):
+    patterns: tuple[SitePattern, ...]
+
+
+class Vocabulary(_Frozen):
+    circulating_labs: Mapping
+    marker_confounders: Confounders
+    multifocal_findings: Findings
+    bone_pain: OneFinding
+    chemotherapy: Therapies
+    visceral_sites: Sites
+    metastasis_sites: Aliases
+    fhir_presence: Presence
+    library_treatments: TreatmentPatterns
+    library_primary_sites: SitePatterns
+
+
+@cache
+def vocabulary() -> Vocabulary:
+    """The shipped word lists and code sets, validated once per process."""
+    return load("knowledge/data/vocabulary.yaml", Vocabulary)

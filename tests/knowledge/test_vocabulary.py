@@ -1,0 +1,37 @@
+"""The shipped word lists and code sets refer to things that exist elsewhere in the knowledge."""
+
+from __future__ import annotations
+
+from typing import get_args
+
+from osteodx.bone._treatment import PriorTherapy
+from osteodx.knowledge import hpo_index, load_knowledge, vocabulary
+from osteodx.nen._circulating import accepted_factors
+from osteodx.nen._load import circulating
+
+
+def test_every_finding_in_the_vocabulary_is_defined_with_its_label() -> None:
+    kb, hpo = load_knowledge(), hpo_index()
+    v = vocabulary()
+    refs = [*v.marker_confounders.findings, *v.multifocal_findings.findings, v.bone_pain]
+    for ref in refs:
+        assert kb.finding_label(ref.finding, hpo) == ref.label
+
+
+def test_confounders_and_markers_name_the_nen_declarations() -> None:
+    v = vocabulary()
+    assert {c.confounder for c in v.marker_confounders.findings} <= set(accepted_factors())
+    markers = {m.id for m in circulating().markers}
+    assert set(v.circulating_labs.mapping.values()) <= markers
+    labs = {lab.key for lab in load_knowledge().labs}
+    assert set(v.circulating_labs.mapping) <= labs
+
+
+def test_chemotherapies_are_prior_therapies_a_case_can_enter() -> None:
+    assert vocabulary().chemotherapy.therapies <= set(get_args(PriorTherapy))
+
+
+def test_fhir_presence_words_do_not_overlap() -> None:
+    p = vocabulary().fhir_presence
+    assert not p.absent_words & p.present_words
+    assert not p.absent_interpretations & p.present_interpretations
