@@ -35,6 +35,7 @@ run: system-deps install
 lint: install
 	$(BIN)/ruff check src tests benchmarks scripts
 	$(BIN)/ruff format --check src tests benchmarks scripts
+	$(BIN)/lint-imports
 
 typecheck: install
 	$(BIN)/mypy

@@ -10,6 +10,7 @@ needs fixing. Nothing here runs at import time; callers cache what they load.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
@@ -20,7 +21,15 @@ from pydantic import BaseModel, ValidationError
 
 from osteodx._yaml import load_shipped_yaml
 
-__all__ = ["DataError", "data_file", "load", "load_raw", "read_data_text", "validate"]
+__all__ = [
+    "DataError",
+    "data_file",
+    "data_path",
+    "load",
+    "load_raw",
+    "read_data_text",
+    "validate",
+]
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -33,6 +42,13 @@ class DataError(Exception):
 def data_file(path: str) -> Traversable:
     """A shipped file, by its path inside the ``osteodx`` package (``nen/data/grading.yaml``)."""
     return resources.files("osteodx").joinpath(*path.split("/"))
+
+
+def data_path(path: str) -> AbstractContextManager[Path]:
+    """A shipped file or folder as a path on disk, for readers that need one (the case-library
+    seed, the library's migration scripts): ``with data_path("literature/data/cases.jsonl") as p``.
+    """
+    return resources.as_file(data_file(path))
 
 
 def read_data_text(path: str | Path | Traversable) -> str:

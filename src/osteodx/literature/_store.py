@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +18,7 @@ import sqlalchemy as sa
 from pydantic import ValidationError
 from sqlalchemy.engine import Connection, Engine
 
+from osteodx.knowledge._data import data_path
 from osteodx.literature import _tables as t
 from osteodx.literature._config import similarity_config
 from osteodx.literature._errors import LibraryError, RecordProblem
@@ -109,11 +109,10 @@ def _migrate(conn: Connection) -> None:
     from alembic.config import Config
 
     cfg = Config()
-    cfg.set_main_option(
-        "script_location", str(resources.files("osteodx.literature").joinpath("migrations"))
-    )
-    cfg.attributes["connection"] = conn
-    command.upgrade(cfg, "head")
+    with data_path("literature/migrations") as scripts:
+        cfg.set_main_option("script_location", str(scripts))
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
 
 
 def open_library(url: str | None = None, *, seed: bool = True) -> Library:
@@ -203,9 +202,8 @@ class Library:
         self._bump(conn)
 
     def _seed(self) -> None:
-        path = resources.files("osteodx.literature").joinpath("data/cases.jsonl")
-        with resources.as_file(path) as p:
-            items = read_records(Path(p), "jsonl")
+        with data_path("literature/data/cases.jsonl") as p:
+            items = read_records(p, "jsonl")
         report = self.import_items(items, origin="seed:nen-case-library", seed_marker=True)
         if report.skipped:  # pragma: no cover - guarded by a test of the shipped data
             raise LibraryError(
