@@ -246,12 +246,37 @@ def serve_command(
     port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
     token: Annotated[
         str | None,
-        typer.Option(envvar="OSTEODX_API_TOKEN", help="API token (required off localhost)."),
+        typer.Option(
+            envvar="OSTEODX_API_TOKEN",
+            help="API token (required off localhost). Prefer OSTEODX_API_TOKEN or --token-file: "
+            "a value on the command line is visible to other users in the process list.",
+        ),
+    ] = None,
+    token_file: Annotated[
+        Path | None,
+        typer.Option("--token-file", help="Read the API token from this file (first line)."),
     ] = None,
     workers: Annotated[int, typer.Option(min=1, help="Server processes.")] = 1,
 ) -> None:
     """Serve the REST API (/api/v1, docs at /docs) and the web page."""
     from osteodx.api._security import is_loopback
+
+    if token_file is not None:
+        try:
+            lines = token_file.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            _stderr().print(
+                f"[bold red]error[/bold red] --token-file {token_file}: cannot be read ({exc}); "
+                "fix: give a readable text file holding the token"
+            )
+            raise typer.Exit(EXIT_INPUT_ERROR) from None
+        token = lines[0].strip() if lines and lines[0].strip() else None
+        if token is None:
+            _stderr().print(
+                f"[bold red]error[/bold red] --token-file {token_file}: the file is empty; "
+                "fix: write the token on its first line"
+            )
+            raise typer.Exit(EXIT_INPUT_ERROR)
 
     if not is_loopback(host) and not token:
         _stderr().print(

@@ -33,6 +33,8 @@ from osteodx.api._models import (
     SimilarCasesResponse,
 )
 from osteodx.api._problems import PROBLEM_RESPONSES, case_problem, field_problem, problem
+from osteodx.api._strict import StrictJsonRoute
+from osteodx.api._work import off_loop, too_long
 from osteodx.bone import (
     SCORE_NAMES,
     BoneInputError,
@@ -161,7 +163,7 @@ def _bone_loc(field: str, score: str) -> str:
 
 
 def clinical_router(holder: LibraryHolder) -> APIRouter:
-    router = APIRouter(prefix="/api/v1", responses=PROBLEM_RESPONSES)
+    router = APIRouter(prefix="/api/v1", responses=PROBLEM_RESPONSES, route_class=StrictJsonRoute)
 
     # --- NEN -----------------------------------------------------------------------------
     @router.post("/nen/grade", tags=["nen"], response_model=NenClassification)
@@ -248,14 +250,21 @@ def clinical_router(holder: LibraryHolder) -> APIRouter:
     ) -> Any:
         """Published patients most like this case, each with what matched and what differed."""
         try:
-            case = parse_document(document, "request body")
+            case = await off_loop(parse_document, document, "request body")
         except CaseInputError as exc:
             return case_problem(exc)
+        except TimeoutError:
+            return too_long()
+
+        def lookup() -> tuple[Any, int]:
+            return holder.similar(case, top), len(holder.get().compiled().ids)
+
         try:
-            matches = holder.similar(case, top)
-            size = len(holder.get().compiled().ids)
+            matches, size = await off_loop(lookup)
         except LibraryError as exc:
             return problem(503, "Case library unavailable", f"{exc.message}; {exc.fix}")
+        except TimeoutError:
+            return too_long()
         return SimilarCasesResponse(
             case_id=case.case_id,
             library_size=size,

@@ -46,6 +46,14 @@ class Problem(BaseModel):
     status: int
     detail: str
     errors: list[ProblemItem] | None = None
+    errors_total: int | None = None
+
+
+# A problem lists at most this many errors (``errors_total`` gives the full count): a request with
+# thousands of bad keys must not get a response fifty times its size.
+MAX_ERRORS = 20
+# The accepted values of a field are listed once, on its first error.
+MAX_ACCEPTED = 200
 
 
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -58,8 +66,30 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 
 def problem(status: int, title: str, detail: str, **extra: Any) -> Response:
+    errors = extra.pop("errors", None)
+    if isinstance(errors, list):
+        extra["errors"] = _capped(errors)
+        if len(errors) > MAX_ERRORS:
+            extra["errors_total"] = len(errors)
     body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
     return Response(orjson.dumps(body), status_code=status, media_type=PROBLEM_MEDIA_TYPE)
+
+
+def _capped(errors: list[Any]) -> list[Any]:
+    """The first ``MAX_ERRORS`` errors; a list of accepted values given once per message."""
+    out: list[Any] = []
+    listed: set[tuple[str, ...]] = set()
+    for item in errors[:MAX_ERRORS]:
+        if isinstance(item, dict) and item.get("accepted"):
+            key = tuple(item["accepted"][:MAX_ACCEPTED])
+            item = dict(item)
+            if key in listed:
+                del item["accepted"]
+            else:
+                listed.add(key)
+                item["accepted"] = list(key)
+        out.append(item)
+    return out
 
 
 def _item(

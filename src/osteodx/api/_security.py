@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import ipaddress
 import json
+import logging
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
@@ -13,6 +15,8 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+log = logging.getLogger("osteodx.api")
 
 SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
     (
@@ -28,7 +32,9 @@ SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
 
 
 def is_loopback(host: str) -> bool:
-    if host in ("localhost", ""):
+    """Whether binding ``host`` keeps the server on this machine. An empty host is *not*: the
+    server then listens on every interface."""
+    if host == "localhost":
         return True
     try:
         return ipaddress.ip_address(host).is_loopback
@@ -52,34 +58,77 @@ async def _send_problem(send: Send, status: int, title: str, detail: str) -> Non
     await send({"type": "http.response.body", "body": body})
 
 
+# The browser's session cookie (set by POST /login) and the paths open without a token: the
+# page's own assets and the login form.
+SESSION_COOKIE = "osteodx_session"
+OPEN_PATHS = ("/static/", "/login", "/report.css", "/favicon.ico")
+
+
+def session_value(token: bytes) -> bytes:
+    """What the session cookie holds: derived from the token, so the cookie never carries it."""
+    return hmac.new(token, b"osteodx web session v1", hashlib.sha256).hexdigest().encode()
+
+
+def _cookie(headers: dict[bytes, bytes], name: str) -> bytes:
+    for part in headers.get(b"cookie", b"").split(b";"):
+        key, _, value = part.strip().partition(b"=")
+        if key == name.encode():
+            return value
+    return b""
+
+
 class HardeningMiddleware:
-    """Adds security headers to every response, refuses bodies above ``max_body`` bytes and,
-    when ``token`` is set, refuses API requests without it (compared in constant time)."""
+    """Adds security headers to every response (500s included), refuses bodies above
+    ``max_body`` bytes and, when ``token`` is set, refuses every request but the page's assets
+    and the login form without it: the token in ``X-API-Token`` or ``Authorization: Bearer``,
+    or the session cookie the login form sets (compared in constant time)."""
 
     def __init__(self, app: ASGIApp, max_body: int, token: str | None) -> None:
         self.app = app
         self.max_body = max_body
         self.token = token.encode() if token else None
+        self.session = session_value(self.token) if self.token else None
+
+    def _authorised(self, headers: dict[bytes, bytes]) -> bool:
+        assert self.token is not None and self.session is not None
+        given = headers.get(b"x-api-token", b"")
+        auth = headers.get(b"authorization", b"")
+        if auth.lower().startswith(b"bearer "):
+            given = auth[7:].strip()
+        if given and hmac.compare_digest(given, self.token):
+            return True
+        cookie = _cookie(headers, SESSION_COOKIE)
+        return bool(cookie) and hmac.compare_digest(cookie, self.session)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         headers = dict(scope.get("headers") or [])
-        if self.token is not None and scope["path"].startswith("/api/"):
-            given = headers.get(b"x-api-token", b"")
-            auth = headers.get(b"authorization", b"")
-            if auth.lower().startswith(b"bearer "):
-                given = auth[7:].strip()
-            if not hmac.compare_digest(given, self.token):
+        path = scope["path"]
+        if (
+            self.token is not None
+            and not path.startswith(OPEN_PATHS)
+            and not self._authorised(headers)
+        ):
+            if path.startswith("/api/") or scope.get("method") != "GET":
                 await _send_problem(
                     send,
                     401,
                     "Unauthorized",
-                    "this server requires an API token: send it in the "
-                    "X-API-Token header (or Authorization: Bearer)",
+                    "this server requires an API token: send it in the X-API-Token header "
+                    "(or Authorization: Bearer), or sign in on the web page (/login)",
                 )
-                return
+            else:  # a browser opening a page: to the login form
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": 303,
+                        "headers": [(b"location", b"/login"), *SECURITY_HEADERS],
+                    }
+                )
+                await send({"type": "http.response.body", "body": b""})
+            return
         declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_body:
             await _send_problem(
@@ -110,14 +159,29 @@ class HardeningMiddleware:
                 ]
             await send(message)
 
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send_with_headers(message)
+
         try:
-            await self.app(scope, limited_receive, send_with_headers)
+            await self.app(scope, limited_receive, tracking_send)
         except _BodyTooLarge:
             await _send_problem(
                 send,
                 413,
                 "Request body too large",
                 f"the body may be at most {self.max_body} bytes; send one case",
+            )
+        except Exception as exc:  # a failure inside a route: a problem with the headers, no data
+            log.error("internal error: %s", type(exc).__name__)
+            if started:
+                raise
+            await _send_problem(
+                send, 500, "Internal error", "the server failed; no details are given out"
             )
 
 

@@ -6,6 +6,7 @@ Only this package imports FastAPI. No request body, case content or token is eve
 from __future__ import annotations
 
 import gc
+import hmac
 import logging
 import os
 from collections.abc import AsyncIterator
@@ -18,7 +19,7 @@ from typing import Annotated, Any, Literal
 import orjson
 from fastapi import Body, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from pydantic import TypeAdapter
@@ -30,14 +31,18 @@ from osteodx.api._clinical import clinical_router
 from osteodx.api._forms import WebForm, errors_by_field, form_sections
 from osteodx.api._library import LibraryHolder
 from osteodx.api._problems import (
+    MAX_ERRORS,
     PROBLEM_RESPONSES,
     Problem,
     case_problem,
     problem,
     validation_items,
 )
-from osteodx.api._security import HardeningMiddleware
+from osteodx.api._security import SESSION_COOKIE, HardeningMiddleware, session_value
+from osteodx.api._strict import StrictJsonRoute
 from osteodx.api._summary import AssessmentSummary, summarise
+from osteodx.api._work import off_loop as _off_loop
+from osteodx.api._work import too_long as _too_long
 from osteodx.assessment import _adapter as assessment_adapter
 from osteodx.assessment import assessment_to_json
 from osteodx.case import CaseInputError, default_context, parse_case_form, parse_document
@@ -46,6 +51,7 @@ from osteodx.knowledge import hpo_index
 from osteodx.report import render_html, report_css
 
 __all__ = ["ApiSettings", "create_app"]
+
 
 HERE = Path(__file__).parent
 log = logging.getLogger("osteodx.api")
@@ -85,7 +91,9 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         compiled_kb()  # knowledge base and ontology: once per process, never per request
-        default_context()
+        # The text pipeline too, before the heap is frozen: built on the first request it made
+        # that request take seconds and stayed outside the frozen heap.
+        default_context().text.read("Warm-up: bone pain, ALP 120 U/L.")
         # The knowledge base, ontology and text pipeline are hundreds of thousands of objects
         # that live as long as the process; a full garbage collection scanning them paused a
         # worker for about 100 ms (the p99 of a loaded server). Freezing them leaves the
@@ -105,6 +113,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         docs_url="/docs",
         openapi_url="/openapi.json",
     )
+    app.router.route_class = StrictJsonRoute  # duplicate keys and broken characters refused
     app.add_middleware(HardeningMiddleware, max_body=settings.max_body_bytes, token=settings.token)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     templates = Jinja2Templates(directory=HERE / "templates")
@@ -115,14 +124,16 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         body_field = getattr(route, "body_field", None)
         field_info = getattr(body_field, "field_info", None)
         body_model = getattr(field_info, "annotation", None)
-        errors = validation_items(exc.errors(), body_model)
+        every = exc.errors()
+        errors = validation_items(every[:MAX_ERRORS], body_model)
         first = errors[0] if errors else None
         detail = (
             f"{first['loc']}: {first['message']}" + (f"; {first['fix']}" if "fix" in first else "")
             if first
             else "invalid request"
         )
-        return problem(422, "Invalid request", detail, errors=errors)
+        total = {"errors_total": len(every)} if len(every) > MAX_ERRORS else {}
+        return problem(422, "Invalid request", detail, errors=errors, **total)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> Response:
@@ -194,28 +205,36 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     ) -> Response:
         """Assess one case: the explained differential, next tests and, when asked, similar
         published patients."""
+        # Reading the text and scoring are CPU work: off the event loop and time-limited, so that
+        # the worker keeps answering (/api/v1/health) while one request is long.
         try:
-            case = parse_document(document, "request body")
+            case = await _off_loop(parse_document, document, "request body")
         except CaseInputError as exc:
             return case_problem(exc)
+        except TimeoutError:
+            return _too_long()
         if detail == "full":
             n_tests = 8 if tests is None else tests
-            if similar > 0:  # opens the case library: off the event loop
-                result = await run_in_threadpool(
+            try:
+                result = await _off_loop(
                     assess, case, tests=n_tests, similar=similar, db=settings.db
                 )
-            else:  # CPU only: on the loop (one process per core; no thread hand-off)
-                result = assess(case, tests=n_tests, similar=0, db=settings.db)
+            except TimeoutError:
+                return _too_long()
             return Response(assessment_to_json(result, indent=None), media_type="application/json")
         kb = compiled_kb()
-        body = summarise(
-            case,
-            kb,
-            top=top,
-            reasons=reasons,
-            tests=tests or 0,
-            versions=(kb.knowledge.version, kb.hpo.version, version),
-        )
+        try:
+            body = await _off_loop(
+                summarise,
+                case,
+                kb,
+                top=top,
+                reasons=reasons,
+                tests=tests or 0,
+                versions=(kb.knowledge.version, kb.hpo.version, version),
+            )
+        except TimeoutError:
+            return _too_long()
         if similar > 0:
             from osteodx.literature import LibraryError
 
@@ -280,6 +299,45 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     async def index(request: Request) -> HTMLResponse:
         return _form_page(request, WebForm(), {})
 
+    # --- sign-in for the web page (when the server has a token) ----------------------------
+    @app.get("/login", response_class=HTMLResponse, include_in_schema=False)
+    async def login_page(request: Request) -> Response:
+        if settings.token is None:
+            return RedirectResponse("/", status_code=303)
+        return templates.TemplateResponse(request, "login.html", {"error": None})
+
+    @app.post("/login", include_in_schema=False)
+    async def login(request: Request) -> Response:
+        if settings.token is None:
+            return RedirectResponse("/", status_code=303)
+        data = await request.form()
+        given = data.get("token")
+        if not isinstance(given, str) or not hmac.compare_digest(
+            given.encode(), settings.token.encode()
+        ):
+            return templates.TemplateResponse(
+                request,
+                "login.html",
+                {"error": "That is not this server's access token."},
+                status_code=401,
+            )
+        response = RedirectResponse("/", status_code=303)
+        response.set_cookie(
+            SESSION_COOKIE,
+            session_value(settings.token.encode()).decode(),
+            httponly=True,
+            samesite="strict",
+            secure=request.url.scheme == "https",
+            path="/",
+        )
+        return response
+
+    @app.post("/logout", include_in_schema=False)
+    async def logout() -> Response:
+        response = RedirectResponse("/login", status_code=303)
+        response.delete_cookie(SESSION_COOKIE, path="/")
+        return response
+
     async def _read_form(request: Request) -> WebForm:
         data = await request.form()
         return WebForm({k: str(v) for k, v in data.items() if isinstance(v, str)})
@@ -297,7 +355,10 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     @app.post("/assess", response_class=HTMLResponse, include_in_schema=False)
     async def web_assess(request: Request) -> Response:
         form = await _read_form(request)
-        result, errors = await run_in_threadpool(_assess_form, form)
+        try:
+            result, errors = await _off_loop(_assess_form, form)
+        except TimeoutError:
+            return _too_long()
         if errors:
             return _form_page(request, form, errors, status=422)
         return HTMLResponse(

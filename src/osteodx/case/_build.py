@@ -66,6 +66,19 @@ class ReadingContext:
     text: TextReader
 
 
+# Free text longer than this is refused (a case summary is a few thousand characters; reading
+# grows with the text, and a request must not hold a worker for long).
+MAX_TEXT_CHARS = 50_000
+
+
+def _has_lone_surrogate(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
 @cache
 def default_context() -> ReadingContext:
     knowledge = load_knowledge()
@@ -345,8 +358,23 @@ class CaseBuilder:
 
     # --- text -------------------------------------------------------------------------------
     def add_text(self, text: str, loc: str) -> None:
-        if text and text.strip():
-            self._texts.append((text, loc))
+        if not text or not text.strip():
+            return
+        if len(text) > MAX_TEXT_CHARS:
+            self.error(
+                loc,
+                f"the text has {len(text):,} characters; at most {MAX_TEXT_CHARS:,} are read",
+                "shorten it to the clinical summary (history, findings, imaging, laboratory)",
+            )
+            return
+        if _has_lone_surrogate(text):
+            self.error(
+                loc,
+                "the text holds an unpaired UTF-16 surrogate (a broken character)",
+                "save the file or send the request as valid UTF-8",
+            )
+            return
+        self._texts.append((text, loc))
 
     # --- result -----------------------------------------------------------------------------
     def build(self) -> Case:

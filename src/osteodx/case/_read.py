@@ -24,8 +24,73 @@ def _fail(source: str, loc: str, message: str, fix: str) -> CaseInputError:
     return CaseInputError(source, (Issue("error", loc, message, fix),))
 
 
+class DuplicateKeyError(json.JSONDecodeError):
+    """A JSON object or YAML mapping names the same key twice (the last would silently win)."""
+
+    def __init__(self, key: str, doc: str = "", pos: int = 0, line: int | None = None) -> None:
+        super().__init__(f"the key {key!r} appears twice in one object", doc, pos)
+        self.key = key
+        self.line = line
+
+
+def refuse_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """``object_pairs_hook`` for ``json.loads``: a key given twice is an error, not a choice."""
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise DuplicateKeyError(key)
+        out[key] = value
+    return out
+
+
+class _StrictSafeLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, refusing a mapping that names a key twice."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            try:
+                duplicate = key in seen
+            except TypeError:  # an unhashable key: let the base class report it
+                break
+            if duplicate:
+                raise DuplicateKeyError(str(key), line=key_node.start_mark.line + 1)
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+def broken_text(data: Any, path: str = "") -> str | None:
+    """The path of the first string (or key) holding an unpaired UTF-16 surrogate, if any."""
+    stack: list[tuple[Any, str]] = [(data, path)]
+    while stack:
+        node, where = stack.pop()
+        if isinstance(node, str):
+            try:
+                node.encode("utf-8")
+            except UnicodeEncodeError:
+                return where or "(document)"
+        elif isinstance(node, dict):
+            for key, value in node.items():
+                name = f"{where}.{key}" if where else str(key)
+                if isinstance(key, str) and broken_text(key) is not None:
+                    return where or "(document)"
+                stack.append((value, name))
+        elif isinstance(node, list):
+            stack.extend((value, f"{where}[{i}]") for i, value in enumerate(node))
+    return None
+
+
 def parse_document(data: Any, source: str, context: ReadingContext | None = None) -> Case:
     """Read an already-parsed JSON/YAML document (FHIR Bundle, phenopacket or case form)."""
+    broken = broken_text(data)
+    if broken is not None:
+        raise _fail(
+            source,
+            broken,
+            "holds an unpaired UTF-16 surrogate (a broken character)",
+            "send valid UTF-8 text (the character may have been cut from an emoji or a copy)",
+        )
     if looks_like_fhir_bundle(data):
         return parse_fhir_bundle(data, source, context)
     if looks_like_phenopacket(data):
@@ -65,7 +130,14 @@ def parse_text(
     data: Any
     if json_expected or text.lstrip().startswith("{"):
         try:
-            data = json.loads(text)
+            data = json.loads(text, object_pairs_hook=refuse_duplicate_keys)
+        except DuplicateKeyError as exc:
+            raise _fail(
+                source,
+                f"key {exc.key!r}",
+                str(exc.msg),
+                "keep one value per key (a repeated key would silently replace the first)",
+            ) from None
         except json.JSONDecodeError as exc:
             raise _fail(
                 source,
@@ -82,7 +154,14 @@ def parse_text(
             ) from None
     else:
         try:
-            data = yaml.safe_load(text)
+            data = yaml.load(text, Loader=_StrictSafeLoader)
+        except DuplicateKeyError as exc:
+            raise _fail(
+                source,
+                f"line {exc.line}" if exc.line else f"key {exc.key!r}",
+                str(exc.msg),
+                "keep one value per key (a repeated key would silently replace the first)",
+            ) from None
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             where = f"line {mark.line + 1} column {mark.column + 1}" if mark else "(document)"

@@ -15,7 +15,9 @@ ALP (95 U/L)" still says the ALP was 95 U/L), while "no PSA measured" has no num
 
 from __future__ import annotations
 
+import bisect
 import hashlib
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -187,6 +189,7 @@ class TextReader:
         self._labs: LabTextScanner | None = None
         self._nlp: Any = None
         self._lab_context: Any = None
+        self._splitter: Any = None
         self._disk_cache: Path | None = None
         digest = hashlib.sha256(repr(sorted(self._targets)).encode())
         digest.update(
@@ -225,7 +228,42 @@ class TextReader:
         return matches
 
     def _read(self, text: str) -> list[TextMatch]:
-        doc = self._pipeline()(text)
+        nlp = self._pipeline()
+        values = self._scan_labs(text)
+        mentions: list[TextMatch] = []
+        labs: list[TextMatch] = []
+        # ConText compares every cue with every mention of a text, so a long text is read in
+        # pieces of whole sentences (no cue reaches beyond its sentence): the work then grows
+        # with the text's length instead of its square.
+        for offset, piece in self._pieces(text):
+            doc = nlp(piece)
+            sentences = _Sentences(doc)
+            mentions.extend(self._mentions(doc, sentences))
+            here = [v for v in values if offset <= v.start < offset + len(piece)]
+            labs.extend(self._read_labs(doc, text, offset, here, sentences))
+        return mentions + labs
+
+    def _pieces(self, text: str) -> list[tuple[int, str]]:
+        """``text`` as (offset, piece) pairs of whole sentences, each at most ``_PIECE_CHARS``
+        long unless one sentence is longer."""
+        if len(text) <= _PIECE_CHARS:
+            return [(0, text)]
+        if self._splitter is None:
+            self._splitter = _build_splitter()
+        pieces: list[tuple[int, str]] = []
+        start = 0
+        last_end = 0
+        for sent in self._splitter(text).sents:
+            if sent.start_char - start >= _PIECE_CHARS or (
+                sent.end_char - start > _PIECE_CHARS and sent.start_char > start
+            ):
+                pieces.append((start, text[start : sent.start_char]))
+                start = sent.start_char
+            last_end = sent.end_char
+        pieces.append((start, text[start : max(last_end, len(text))]))
+        return [(o, p) for o, p in pieces if p.strip()]
+
+    def _mentions(self, doc: Any, sentences: _Sentences) -> list[TextMatch]:
         matches: list[TextMatch] = []
         for ent in doc.ents:
             status: MentionStatus
@@ -249,30 +287,40 @@ class TextReader:
                 if status != "negated":
                     continue
                 finding_id = finding_id.removeprefix(_IF_NEGATED)
-            sentence = ent.sent.text.strip()
+            sentence = sentences.quote(ent.start, ent.end)
             matches.append(TextMatch(finding_id, ent.text, sentence, status, implied=implied))
-        matches.extend(self._read_labs(doc, text))
         return matches
 
-    def _read_labs(self, doc: Any, text: str) -> list[TextMatch]:
+    def _scan_labs(self, text: str) -> list[TextLabValue]:
         if not any(ch.isdigit() for ch in text):
             return []
         if self._labs is None:
             from osteodx.case._textlabs import LabTextScanner
 
             self._labs = LabTextScanner(self._analytes)
-        values = self._labs.scan(text)
+        return list(self._labs.scan(text))
+
+    def _read_labs(
+        self,
+        doc: Any,
+        text: str,
+        offset: int,
+        values: list[TextLabValue],
+        sentences: _Sentences,
+    ) -> list[TextMatch]:
         if not values:
             return []
-        spans = [doc.char_span(v.start, v.end, alignment_mode="expand") for v in values]
+        spans = [
+            doc.char_span(v.start - offset, v.end - offset, alignment_mode="expand") for v in values
+        ]
         doc.spans[_LAB_GROUP] = [span for span in spans if span is not None]
         self._lab_context(doc)
         matches: list[TextMatch] = []
         for value, span in zip(values, spans, strict=True):
             status: MentionStatus = "present"
-            sentence = text.strip()
+            sentence = _window(text, value.start, value.end)
             if span is not None:
-                sentence = span.sent.text.strip()
+                sentence = sentences.quote(span.start, span.end)
                 if span._.is_family:
                     status = "family"
                 elif span._.is_hypothetical:
@@ -280,6 +328,70 @@ class TextReader:
             phrase = text[value.start : value.end]
             matches.append(TextMatch(f"lab:{value.analyte}", phrase, sentence, status, value))
         return matches
+
+
+# Texts longer than this are read in pieces of whole sentences (see TextReader._read).
+_PIECE_CHARS = 2_000
+
+
+def _build_splitter() -> Any:
+    """Tokenizer and sentence rules only: where a long text may be cut into pieces."""
+    import spacy
+
+    _register_sentence_breaks()
+    nlp = spacy.blank("en")
+    nlp.add_pipe("sentencizer")
+    nlp.add_pipe("osteodx_sentence_breaks")
+    return nlp
+
+
+# A quoted sentence is cut to this many characters around the mention: the reader sees the
+# context, and a long text without full stops does not repeat itself in every mention.
+QUOTE_CHARS = 300
+
+
+def _window(text: str, start: int, end: int, limit: int = QUOTE_CHARS) -> str:
+    """``text`` cut to at most ``limit`` characters around [start, end), with ellipses."""
+    text_start, text_end = 0, len(text)
+    if text_end - text_start <= limit:
+        return text.strip()
+    room = max(limit - (end - start), 0)
+    left = max(start - room // 2, text_start)
+    right = min(left + limit, text_end)
+    left = max(right - limit, text_start)
+    # Cut at word boundaries.
+    if left > text_start:
+        space = text.find(" ", left, start)
+        left = space + 1 if space != -1 else left
+    if right < text_end:
+        space = text.rfind(" ", end, right)
+        right = space if space != -1 else right
+    head = "..." if left > text_start else ""
+    tail = "..." if right < text_end else ""
+    return f"{head}{text[left:right].strip()}{tail}"
+
+
+class _Sentences:
+    """The sentences of a parsed text, found once (``Span.sent`` walks the text on every call,
+    which made reading quadratic in the text's length)."""
+
+    def __init__(self, doc: Any) -> None:
+        self._doc = doc
+        self._text: str = doc.text  # built from the tokens on every access: read it once
+        self._starts: list[int] = []
+        self._spans: list[tuple[int, int, int, int]] = []  # token start/end, char start/end
+        for sent in doc.sents:
+            self._starts.append(sent.start)
+            self._spans.append((sent.start, sent.end, sent.start_char, sent.end_char))
+
+    def quote(self, start: int, end: int) -> str:
+        """The sentence holding tokens [start, end), cut to a window around them."""
+        i = max(bisect.bisect_right(self._starts, start) - 1, 0)
+        _, _, first_char, last_char = self._spans[i]
+        text = self._text[first_char:last_char]
+        mention_start = self._doc[start].idx - first_char
+        mention_end = self._doc[end - 1].idx + len(self._doc[end - 1].text) - first_char
+        return _window(text, mention_start, mention_end)
 
 
 def _source_of(module_file: str) -> bytes:
@@ -346,8 +458,10 @@ def _build_pipeline(targets: list[tuple[str, str]]) -> Any:
     from medspacy.ner import TargetMatcher, TargetRule
 
     logging.getLogger("PyRuSH").setLevel(logging.WARNING)
+    _register_sentence_breaks()
     nlp = spacy.blank("en")
     nlp.add_pipe("sentencizer")
+    nlp.add_pipe("osteodx_sentence_breaks")
     matcher: TargetMatcher = nlp.add_pipe("medspacy_target_matcher")
     matcher.add([_target_rule(TargetRule, phrase, finding_id) for phrase, finding_id in targets])
     context: ConText = nlp.add_pipe("medspacy_context")
@@ -382,3 +496,53 @@ def _build_pipeline(targets: list[tuple[str, str]]) -> Any:
         ]
     )
     return nlp
+
+
+# A token that ends a sentence although spaCy keeps its full stop inside it: a unit with a slash
+# ("90 U/L.", "2.4 mmol/L.") or a unit after a number ("90 U."). The sentencizer misses these, so
+# a negation ran on into the next sentence ("no fever and the ALP was 90 U/L. A rugger-jersey
+# spine was seen" read the spine as absent).
+_UNIT_WITH_STOP = re.compile(r"^[^\s]*[A-Za-z\u00b5][^\s]*\.$")
+# Sentences longer than this many tokens (a text without full stops) are cut at a comma or
+# semicolon: negation and history cues do not reach that far, and ConText's work grows with the
+# square of a sentence's length.
+_LONG_SENTENCE = 120
+
+
+def _mark_sentence_breaks(doc: Any) -> Any:
+    """Sentence starts the rule-based sentencizer misses: after a unit that carries its full
+    stop, at a line break followed by a capital letter, a bullet or a blank line, and inside
+    very long sentences."""
+    tokens = list(doc)
+    for i in range(1, len(tokens)):
+        token, before = tokens[i], tokens[i - 1]
+        if token.is_space:
+            continue
+        unit_before = i >= 2 and (tokens[i - 2].like_num or tokens[i - 2].text == "/")
+        if _UNIT_WITH_STOP.match(before.text) and ("/" in before.text or unit_before):
+            if token.text[:1].isupper():
+                token.is_sent_start = True
+        elif before.is_space and "\n" in before.text:
+            if token.text[:1].isupper() or token.text in ("-", "*", "•") or "\n\n" in before.text:
+                token.is_sent_start = True
+        elif "\n" in before.whitespace_ and token.text[:1].isupper():
+            token.is_sent_start = True
+    since = 0
+    for i in range(1, len(tokens)):
+        if tokens[i].is_sent_start:
+            since = 0
+            continue
+        since += 1
+        if (
+            since >= _LONG_SENTENCE and tokens[i - 1].text in (",", ";")
+        ) or since >= 2 * _LONG_SENTENCE:
+            tokens[i].is_sent_start = True
+            since = 0
+    return doc
+
+
+def _register_sentence_breaks() -> None:
+    from spacy.language import Language
+
+    if "osteodx_sentence_breaks" not in Language.factories:
+        Language.component("osteodx_sentence_breaks", func=_mark_sentence_breaks)

@@ -46,8 +46,30 @@ class ImportReport:
     skipped: tuple[RecordProblem, ...]
 
 
+_USERINFO_PASSWORD = re.compile(r"(://[^:/@\s]*:)[^@/\s]*@")
+_PASSWORD_PARAM = re.compile(r"(?i)\b(password|passwd|pwd|sslpassword)=('[^']*'|[^&\s]*)")
+
+
+def hide_secrets(text: str) -> str:
+    """A database URL or connection string with every password masked: in the user part,
+    as a URL query parameter (``?password=``) or as a ``key=value`` pair."""
+    text = _USERINFO_PASSWORD.sub(r"\1***@", text)
+    return _PASSWORD_PARAM.sub(lambda m: f"{m.group(1)}=***", text)
+
+
 def _hide(url: sa.URL) -> str:
-    return url.render_as_string(hide_password=True)
+    return hide_secrets(url.render_as_string(hide_password=True))
+
+
+def _write_failed(url: str, exc: sa.exc.DBAPIError) -> LibraryError:
+    """A failed write as a message that names the database and the reason only: SQLAlchemy's
+    own text carries the statement and its parameters, i.e. patient records."""
+    reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+    return LibraryError(
+        f"the case library at {url} could not be written ({reason})",
+        "check that the file or database is writable and not locked by another program, "
+        "or point --db / OSTEODX_DB at another library",
+    )
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -63,7 +85,7 @@ def _make_engine(url_text: str) -> Engine:
         url = sa.make_url(url_text)
     except sa.exc.ArgumentError:
         raise LibraryError(
-            f"database URL {url_text!r} is not a URL",
+            f"database URL {hide_secrets(url_text)!r} is not a URL",
             "give an SQLAlchemy URL such as sqlite:///path/library.sqlite or "
             "postgresql+psycopg://user@host/db (--db or OSTEODX_DB)",
         ) from None
@@ -146,7 +168,11 @@ class Library:
                 self._seed()
         except sa.exc.OperationalError as exc:
             self.engine.dispose()
-            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+            reason = (
+                hide_secrets(str(exc.orig).strip().splitlines()[0])
+                if exc.orig
+                else type(exc).__name__
+            )
             raise LibraryError(
                 f"cannot open the case library at {self.url} ({reason})",
                 "check the URL, that the server runs and accepts you, or point --db / "
@@ -343,12 +369,15 @@ class Library:
                 f"{first.field}: {first.message}",
                 first.fix,
             )
-        with self.engine.begin() as conn:
-            plan.write(conn, origin[:256], progress)
-            if plan.new or plan.updated or seed_marker:
-                self._bump(conn)
-            if seed_marker:
-                self._set_meta(conn, "seeded", SEED_VERSION)
+        try:
+            with self.engine.begin() as conn:
+                plan.write(conn, origin[:256], progress)
+                if plan.new or plan.updated or seed_marker:
+                    self._bump(conn)
+                if seed_marker:
+                    self._set_meta(conn, "seeded", SEED_VERSION)
+        except sa.exc.DBAPIError as exc:
+            raise _write_failed(self.url, exc) from None
         return ImportReport(
             read=len(items),
             added=tuple(plan.new),
