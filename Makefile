@@ -4,11 +4,15 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt 2>/dev/null | sha1sum | cut -c1-12)
 
-.PHONY: run test install install-sources system-deps test-system-deps lint typecheck unit bench clean
+.PHONY: run test install install-sources audit system-deps test-system-deps lint typecheck unit bench clean
 
 # Install files name registry packages only (no local wheels, file:// or VCS URLs, extra indexes).
 install-sources:
 	$(PYTHON) scripts/check_install_sources.py
+
+# Pinned dependencies against PyPI's vulnerability data (the registry the installs use).
+audit:
+	$(PYTHON) scripts/audit_dependencies.py
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) scripts/check_install_sources.py
@@ -46,7 +50,7 @@ unit: install
 	OSTEODX_TEST_POSTGRES_URL=$$url OSTEODX_REQUIRE_BROWSER=1 $(BIN)/python -m pytest; status=$$?; \
 	bash tests/literature/postgres.sh stop >/dev/null 2>&1 || true; exit $$status
 
-test: install-sources test-system-deps install lint typecheck unit
+test: install-sources audit test-system-deps install lint typecheck unit
 
 bench: install
 	$(BIN)/python benchmarks/accuracy.py
