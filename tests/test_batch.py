@@ -64,7 +64,7 @@ def test_batch_lines_equal_the_single_case_lines_on_real_phenopackets() -> None:
 
 def test_refused_and_malformed_lines_keep_their_place_and_number() -> None:
     good = (EXAMPLES / "founding-case.json").read_bytes().replace(b"\n", b"")
-    unknown = {"id": "bad-term", "phenotypicFeatures": [{"type": {"id": "HP:9999999"}}]}
+    unknown = {"id": "bad-term", "phenotypicFeatures": [{"type": {"id": "HP:99"}}]}
     unknown_term = orjson.dumps(unknown)
     lines = [good, b"", b"{not json", orjson.dumps({"id": 7, "subject": {"sex": "alien"}}), good]
     lines.insert(4, unknown_term)
@@ -80,7 +80,7 @@ def test_refused_and_malformed_lines_keep_their_place_and_number() -> None:
     ]
     assert "malformed JSON" in records[1]["error"]
     assert records[2]["error"].startswith("id: ")
-    assert records[3]["error"].startswith("phenotypicFeatures[0].type.id: HP:9999999")
+    assert records[3]["error"].startswith("phenotypicFeatures[0].type.id: 'HP:99'")
     assert counts == Counts(read=2, refused=3, out_of_scope=0)
 
 
@@ -153,3 +153,11 @@ def test_rank_partition_is_picklable_and_gives_the_same_lines_for_any_record_sha
     expected = [line.decode() for line in rank_lines(lines, "p")[0]]
     assert as_bytes == as_text == as_docs == as_records == expected
     assert rank_partition(lines, "p") == expected  # pure: the same again
+
+
+def test_a_json_line_with_a_key_given_twice_is_refused_naming_the_key() -> None:
+    from osteodx.batch import rank_record
+
+    line = b'{"id": "a", "age": 62, "sex": "male", "age": 3, "findings": ["HP:0005789"]}'
+    out = rank_record(("cohort.jsonl:1", line))
+    assert "error" in out and "'age' appears twice" in out["error"]

@@ -39,7 +39,7 @@ def test_assess_json_is_the_full_assessment_and_reads_back() -> None:
 
 def test_bad_input_exits_2_with_field_and_fix_and_no_traceback(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
-    bad.write_text("id: x\nage: 300\nfindings: [HP:9999999]\n", encoding="utf-8")
+    bad.write_text("id: x\nage: 300\nfindings: [Sclerotic bonez]\n", encoding="utf-8")
     proc = subprocess.run(
         [sys.executable, "-m", "osteodx.cli", "assess", str(bad)], capture_output=True, text=True
     )

@@ -21,6 +21,7 @@ from __future__ import annotations
 import gc
 import gzip
 import importlib
+import json
 import multiprocessing
 import os
 import sys
@@ -39,6 +40,7 @@ from numpy.typing import NDArray
 from osteodx._api import ranking_line
 from osteodx.case import Case, CaseInputError, ReadingContext, default_context, parse_document
 from osteodx.case import read_case as _read_case
+from osteodx.case._read import DuplicateKeyError, refuse_duplicate_keys
 from osteodx.case._text import TextMatch, TextReader
 from osteodx.differential import CompiledKB, compiled_kb, posterior, score
 from osteodx.differential._compiled import age_band_index
@@ -108,6 +110,14 @@ def _id_of(data: object, where: str) -> str:
     return case_id if isinstance(case_id, str) and case_id else where
 
 
+_ONE_VALUE = "keep one value per key (a repeated key would silently replace the first)"
+
+
+def _loads(payload: bytes | str) -> Any:
+    """One JSON record; a key given twice in one object is refused (the last would win)."""
+    return json.loads(payload, object_pairs_hook=refuse_duplicate_keys)
+
+
 def rank_record(record: Record) -> dict[str, Any]:
     """Rank one record; a bad record gives an error record, never an exception."""
     where, payload = record
@@ -119,8 +129,10 @@ def rank_record(record: Record) -> dict[str, Any]:
         except CaseInputError as exc:
             return _refusal(exc, payload.stem)
     try:
-        data = orjson.loads(payload)
-    except orjson.JSONDecodeError as exc:
+        data = _loads(payload)
+    except DuplicateKeyError as exc:
+        return _error(where, f"key {exc.key!r}", str(exc.msg), _ONE_VALUE)
+    except (orjson.JSONDecodeError, json.JSONDecodeError, RecursionError) as exc:
         return _error(where, "(line)", f"malformed JSON ({exc})", "fix the JSON on that line")
     try:
         return ranking_line(parse_document(data, where))
@@ -153,7 +165,7 @@ class _MemoText(TextReader):
 @cache
 def _context() -> ReadingContext:
     ctx = default_context()
-    return ReadingContext(ctx.knowledge, ctx.hpo, ctx.labs, _MemoText(ctx.text))
+    return ReadingContext(ctx.knowledge, ctx.hpo, ctx.labs, _MemoText(ctx.text), ctx.strict)
 
 
 class BatchScorer:
@@ -302,8 +314,10 @@ def _read_one(payload: bytes | str | dict[str, Any] | Path | OSError, where: str
     data: Any = payload
     if isinstance(payload, bytes | str):
         try:
-            data = orjson.loads(payload)
-        except orjson.JSONDecodeError as exc:
+            data = _loads(payload)
+        except DuplicateKeyError as exc:
+            return _error(where, f"key {exc.key!r}", str(exc.msg), _ONE_VALUE)
+        except (orjson.JSONDecodeError, json.JSONDecodeError, RecursionError) as exc:
             return _error(where, "(line)", f"malformed JSON ({exc})", "fix the JSON on that line")
     try:
         return parse_document(data, where, _context())

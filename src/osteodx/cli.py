@@ -56,6 +56,23 @@ def _report_input_error(exc: CaseInputError) -> None:
         )
 
 
+StrictOption = Annotated[
+    bool,
+    typer.Option(
+        "--strict",
+        help="Refuse a case that holds an unknown code (an HPO id newer than the shipped HPO, an "
+        "unknown LOINC code) instead of skipping that item with a warning.",
+    ),
+]
+
+
+def _set_strict(strict: bool) -> None:
+    from osteodx.case._build import STRICT_ENV
+
+    if strict:
+        os.environ[STRICT_ENV] = "1"  # read by the reading context, in worker processes too
+
+
 @app.command("assess")
 def assess_command(
     case_file: Annotated[
@@ -85,8 +102,10 @@ def assess_command(
         str | None,
         typer.Option("--db", help="Case library as an SQLAlchemy URL (default: OSTEODX_DB)."),
     ] = None,
+    strict: StrictOption = False,
 ) -> None:
     """Assess one case: ranked differential with reasons and sources, and the next best tests."""
+    _set_strict(strict)
     default_context().text.use_disk_cache(cache_dir() / "text")
     try:
         case = read_case(case_file)
@@ -149,12 +168,15 @@ def rank_command(
     blocksize: Annotated[
         int, typer.Option(help="With --dask: bytes of input per partition.", min=1000)
     ] = 64_000_000,
+    strict: StrictOption = False,
 ) -> None:
     """Rank many cases: one JSON line per case with every diagnosis, best first, in input order.
 
     Exit code 0 when every case was read, 3 when some were refused (their lines carry "error").
     """
     from osteodx.batch import Counts, default_workers, rank_stream
+
+    _set_strict(strict)
 
     if dask is not None:
         _rank_on_dask(dask, paths, output, blocksize)

@@ -38,8 +38,8 @@ def test_assess_accepts_a_case_form(client) -> None:
     assert client.post("/api/v1/assess", json=form).status_code == 200
 
 
-def test_unknown_hpo_id_is_a_problem_naming_the_field(client, packet) -> None:
-    bad = {**packet, "phenotypicFeatures": [{"type": {"id": "HP:9999999", "label": "?"}}]}
+def test_a_malformed_hpo_id_is_a_problem_naming_the_field(client, packet) -> None:
+    bad = {**packet, "phenotypicFeatures": [{"type": {"id": "HP:99", "label": "?"}}]}
     r = client.post("/api/v1/assess", json=bad)
     assert r.status_code == 422
     assert r.headers["content-type"].startswith("application/problem+json")
@@ -47,6 +47,20 @@ def test_unknown_hpo_id_is_a_problem_naming_the_field(client, packet) -> None:
     assert problem["status"] == 422
     assert problem["errors"][0]["loc"] == "phenotypicFeatures[0].type.id"
     assert "phenotypicFeatures[0].type.id" in problem["detail"]
+
+
+def test_an_hpo_id_newer_than_the_shipped_release_is_skipped_with_a_warning(client, packet) -> None:
+    newer = {
+        **packet,
+        "phenotypicFeatures": [
+            *packet["phenotypicFeatures"],
+            {"type": {"id": "HP:9999999", "label": "?"}},
+        ],
+    }
+    r = client.post("/api/v1/assess", json=newer)
+    assert r.status_code == 200
+    warnings = r.json()["case"]["warnings"]
+    assert any("HP:9999999" in w["message"] and "skipped" in w["message"] for w in warnings)
 
 
 def test_malformed_json_is_a_problem_not_a_trace(client) -> None:

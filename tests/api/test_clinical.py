@@ -221,7 +221,7 @@ def test_similar_cases_for_the_founding_case(client: TestClient) -> None:
 
 
 def test_similar_cases_refuse_a_bad_case(client: TestClient) -> None:
-    bad = {"id": "x", "findings": ["HP:9999999"]}
+    bad = {"id": "x", "findings": ["Sclerotic bonez"]}
     item = _problem(client.post("/api/v1/cases/similar", json=bad))
     assert item["loc"] == "findings[0]"
 

@@ -93,7 +93,6 @@ def test_sex_and_age_forms(tiny_ctx) -> None:
 @pytest.mark.parametrize(
     ("fields", "loc", "words"),
     [
-        ({"findings": ["HP:9999999"]}, "findings[0]", "not an HPO term"),
         (
             {"findings": ["Sclerotic bonez"]},
             "findings[0]",
@@ -133,8 +132,24 @@ def test_missing_id_is_an_error(tiny_ctx) -> None:
 
 def test_all_errors_are_reported_not_just_the_first(tiny_ctx) -> None:
     with pytest.raises(CaseInputError) as info:
-        _read(tiny_ctx, age=-1, sex="robot", findings=["HP:9999999"])
+        _read(tiny_ctx, age=-1, sex="robot", findings=["Sclerotic bonez"])
     assert {i.loc for i in info.value.errors} == {"age", "sex", "findings[0]"}
+
+
+def test_an_unknown_hpo_id_is_skipped_with_a_warning_and_the_case_is_read(tiny_ctx) -> None:
+    case = _read(tiny_ctx, findings=["HP:9999999", "HP:0003418"])
+    assert [f.id for f in case.findings] == ["HP:0003418"]
+    (warning,) = [w for w in case.warnings if w.loc == "findings[0]"]
+    assert warning.level == "warning" and "not an HPO term" in warning.message
+    assert "skipped" in warning.message
+
+
+def test_strict_reading_refuses_an_unknown_code(tiny_ctx) -> None:
+    from dataclasses import replace
+
+    with pytest.raises(CaseInputError) as info:
+        _read(replace(tiny_ctx, strict=True), findings=["HP:9999999", "HP:0003418"])
+    assert [i.loc for i in info.value.errors] == ["findings[0]"]
 
 
 def test_text_mention_of_a_broader_coded_term_is_not_counted_twice(tiny_ctx) -> None:

@@ -297,11 +297,21 @@ def test_unknown_unit_is_refused_with_the_accepted_units(tiny_ctx) -> None:
     assert "mmol/L" in error.errors[0].fix
 
 
-def test_unknown_loinc_code_is_refused_naming_the_coding(tiny_ctx) -> None:
-    error = _refused(_bundle(_patient(), _lab("2951-2", 140, "mmol/L")), tiny_ctx)
+def test_an_unknown_loinc_code_is_skipped_with_a_warning_naming_the_coding(tiny_ctx) -> None:
+    bundle = _bundle(_patient(), _lab("2951-2", 140, "mmol/L"), _finding("HP:0003418", "Back pain"))
+    case = parse_fhir_bundle(bundle, "b.json", tiny_ctx)
+    (warning,) = [w for w in case.warnings if "2951-2" in w.message]
+    assert warning.loc == "entry[1].resource.code.coding[0].code" and "skipped" in warning.message
+    assert "osteodx labs" in warning.fix
+
+
+def test_strict_reading_refuses_an_unknown_loinc_code(tiny_ctx) -> None:
+    from dataclasses import replace
+
+    error = _refused(
+        _bundle(_patient(), _lab("2951-2", 140, "mmol/L")), replace(tiny_ctx, strict=True)
+    )
     assert error.errors[0].loc == "entry[1].resource.code.coding[0].code"
-    assert "2951-2" in error.errors[0].message
-    assert "osteodx labs" in error.errors[0].fix
 
 
 def test_missing_resource_type_of_the_bundle_is_refused(tiny_ctx) -> None:

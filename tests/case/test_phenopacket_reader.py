@@ -89,7 +89,7 @@ def test_reference_range_given_with_the_value_is_preferred(tiny_ctx) -> None:
     assert case.measurements[0].reference_high == 86
 
 
-def test_unknown_loinc_code_is_an_error_naming_the_field(tiny_ctx) -> None:
+def test_unknown_loinc_code_is_skipped_with_a_warning_naming_the_field(tiny_ctx) -> None:
     packet = _packet(
         measurements=[
             {
@@ -98,9 +98,10 @@ def test_unknown_loinc_code_is_an_error_naming_the_field(tiny_ctx) -> None:
             }
         ]
     )
-    with pytest.raises(CaseInputError) as info:
-        parse_phenopacket(packet, "p.json", tiny_ctx)
-    assert info.value.errors[0].loc == "measurements[0].assay.id"
+    case = parse_phenopacket(packet, "p.json", tiny_ctx)
+    assert not case.measurements
+    (warning,) = [w for w in case.warnings if w.loc == "measurements[0].assay.id"]
+    assert "skipped" in warning.message
 
 
 def test_description_is_read_with_negation(tiny_ctx) -> None:

@@ -260,3 +260,47 @@ def test_asymptomatic_speaks_of_the_patient_not_of_another_finding(
     sentence: str, absent: bool
 ) -> None:
     assert (("HP:0002653", "negated") in _found(sentence)) is absent
+
+
+@pytest.mark.parametrize(
+    ("sentence", "finding_id"),
+    [
+        ("He received voriconazole prophylaxis after the transplant.", "OSX:voriconazole_therapy"),
+        ("Antifungal prophylaxis with voriconazole for two years.", "OSX:voriconazole_therapy"),
+        ("Previous thyroid surgery in 2010.", "OSX:neck_surgery"),
+        ("Born to consanguineous parents.", "OSX:family_history_bone_dysplasia"),
+        ("On omeprazole for reflux.", "OSX:proton_pump_inhibitor"),
+        ("Long-term proton-pump inhibitor use.", "OSX:proton_pump_inhibitor"),
+    ],
+)
+def test_a_treatment_or_history_in_the_text_is_read_as_present(
+    sentence: str, finding_id: str
+) -> None:
+    assert (finding_id, "present") in _found(sentence)
+
+
+def test_voriconazole_prophylaxis_is_not_a_negation_of_the_drug() -> None:
+    assert ("OSX:voriconazole_therapy", "negated") not in _found("Voriconazole prophylaxis.")
+
+
+def test_a_proton_pump_inhibitor_is_flagged_as_a_chromogranin_confounder() -> None:
+    from osteodx import assess
+    from osteodx.case import parse_case_form
+
+    case = parse_case_form(
+        {
+            "id": "p",
+            "age": 55,
+            "sex": "female",
+            "findings": ["Patchy osteosclerosis"],
+            "exposures": ["proton pump inhibitor"],
+            "labs": {"chromogranin A": "400 ng/mL"},
+            "pathology": {"site": "unknown", "differentiation": "well", "ki67": 5},
+        },
+        "form",
+    )
+    assert any(f.id == "OSX:proton_pump_inhibitor" for f in case.findings)
+    workup = assess(case, similar=0).nen
+    assert workup is not None
+    cga = [m for m in workup.circulating if m.marker == "chromogranin_a"]
+    assert cga and any(c.id == "ppi" for c in cga[0].confounders)

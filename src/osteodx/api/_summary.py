@@ -89,6 +89,14 @@ class SimilarPatientSummary(_Out):
     similarity: float
 
 
+class ReadingWarning(_Out):
+    """Something in the case that was not read (an unknown code skipped, a unit guessed ...)."""
+
+    loc: str
+    message: str
+    fix: str
+
+
 class AssessmentSummary(_Out):
     """Ranking of every diagnosis, the best ``top`` with their main reasons for and against."""
 
@@ -96,6 +104,7 @@ class AssessmentSummary(_Out):
     case_id: str
     in_scope: bool
     scope_reason: str
+    warnings: list[ReadingWarning]
     ranking: list[RankedDiagnosis]
     top: list[TopDiagnosis]
     next_tests: list[NextTest]
@@ -246,6 +255,7 @@ def summarise(
         "case_id": case.case_id,
         "in_scope": in_scope,
         "scope_reason": reason,
+        "warnings": [{"loc": w.loc, "message": w.message, "fix": w.fix} for w in case.warnings],
         "ranking": [
             {"key": kb.keys[k], "name": kb.names[k], "probability": float(post[k])} for k in order
         ],

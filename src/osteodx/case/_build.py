@@ -4,6 +4,7 @@ builds the immutable :class:`Case` - or raises :class:`CaseInputError` with ever
 from __future__ import annotations
 
 import math
+import os
 import re
 from dataclasses import dataclass, replace
 from functools import cache
@@ -64,7 +65,14 @@ class ReadingContext:
     hpo: HpoIndex
     labs: LabRegistry
     text: TextReader
+    # An unknown code (an HPO id newer than the shipped HPO, an unknown LOINC code) refuses the
+    # whole case when strict; otherwise the item is skipped with a warning and the case is read.
+    strict: bool = False
 
+
+# Set to 1 (by `--strict`) to refuse a case for an unknown code instead of skipping the item;
+# an environment variable so that batch worker processes see it too.
+STRICT_ENV = "OSTEODX_STRICT"
 
 # Free text longer than this is refused (a case summary is a few thousand characters; reading
 # grows with the text, and a request must not hold a worker for long).
@@ -83,7 +91,11 @@ def _has_lone_surrogate(text: str) -> bool:
 def default_context() -> ReadingContext:
     knowledge = load_knowledge()
     return ReadingContext(
-        knowledge, hpo_index(), LabRegistry(knowledge.labs), TextReader(knowledge)
+        knowledge,
+        hpo_index(),
+        LabRegistry(knowledge.labs),
+        TextReader(knowledge),
+        strict=os.environ.get(STRICT_ENV) == "1",
     )
 
 
@@ -145,6 +157,14 @@ class CaseBuilder:
     def warn(self, loc: str, message: str, fix: str) -> None:
         self.issues.append(Issue("warning", loc, message, fix))
 
+    def unknown_code(self, loc: str, message: str, fix: str) -> None:
+        """A code osteodx does not know in an otherwise good record: the item is skipped with a
+        warning that every output shows, unless the reading is strict (then it refuses)."""
+        if self.ctx.strict:
+            self.error(loc, message, fix)
+        else:
+            self.warn(loc, f"{message}; skipped", fix)
+
     # --- demographics -----------------------------------------------------------------------
     def set_sex(self, raw: object, loc: str) -> None:
         text = str(raw).strip().casefold() if raw is not None else ""
@@ -188,9 +208,9 @@ class CaseBuilder:
         local = self.ctx.knowledge.local_findings
         if _HPO_ID.fullmatch(text):
             if text not in hpo:
-                self.error(
+                self.unknown_code(
                     loc,
-                    f"{text} is not an HPO term (HPO {hpo.version})",
+                    f"{text} is not an HPO term of the shipped release (HPO {hpo.version})",
                     "check the id at https://hpo.jax.org or give the term's label",
                 )
                 return None
@@ -213,7 +233,7 @@ class CaseBuilder:
         if text.startswith("OSX:"):
             if text in local:
                 return text, local[text].label
-            self.error(
+            self.unknown_code(
                 loc,
                 f"{text} is not a finding known to osteodx",
                 "use an HPO id or one of the ids listed by `osteodx findings`",

@@ -731,7 +731,7 @@ class _Reader:
         has_number = obs.valueQuantity is not None and obs.valueQuantity.value is not None
         if loinc_codes and (has_number or obs.valueString is None):
             code = loinc_codes[0]
-            b.error(
+            b.unknown_code(
                 f"{code.loc}.code",
                 f"LOINC {code.code} ({code.display or 'no display'}) is not a laboratory test "
                 "osteodx knows",

@@ -118,7 +118,7 @@ def _read_measurements(b: CaseBuilder, measurements: Any) -> None:
             continue
         lab = b.ctx.labs.by_loinc(assay[0]) if assay[0].upper().startswith("LOINC:") else None
         if lab is None:
-            b.error(
+            b.unknown_code(
                 f"{loc}.assay.id",
                 f"assay {assay[0]} ({assay[1] or 'no label'}) is not a LOINC code osteodx knows",
                 "use a supported LOINC code (`osteodx labs` lists them) or remove the measurement",

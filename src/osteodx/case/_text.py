@@ -116,6 +116,16 @@ _EXTRA_CONTEXT_RULES: tuple[tuple[str, str, str], ...] = (
             "event-free", "event free",
         )
     ),
+    # Antifungal prophylaxis is a treatment given ("voriconazole prophylaxis after the
+    # transplant"), not a negation (medspaCy reads "prophylaxis" as one: "DVT prophylaxis").
+    *(
+        (phrase, "PSEUDO", "PSEUDO")
+        for phrase in (
+            "voriconazole prophylaxis", "antifungal prophylaxis", "azole prophylaxis",
+            "posaconazole prophylaxis", "prophylaxis with voriconazole",
+            "prophylactic voriconazole",
+        )
+    ),
     # The patient, not a relative: "a 6-year-old child presented with ...", "born to
     # consanguineous parents" ("child" and "parents" are medspaCy's family words).
     *(

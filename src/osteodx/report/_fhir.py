@@ -194,6 +194,18 @@ class _Writer:
         for term_id in _lab_terms(self.case.findings, m):
             self.finding_refs.setdefault(term_id, url)
 
+    def _reading_warnings(self) -> None:
+        """What the case reader skipped or guessed, as an OperationOutcome of warnings."""
+        if not self.case.warnings:
+            return
+        self._add(
+            self._url("OperationOutcome", 0),
+            {
+                "resourceType": "OperationOutcome",
+                "issue": [_warning_issue(w.loc, w.message, w.fix) for w in self.case.warnings],
+            },
+        )
+
     # --- the differential -----------------------------------------------------------------
     def _diagnosis(self, d: DiagnosisResult) -> str:
         url = self._url("Diagnosis", d.key)
@@ -435,6 +447,7 @@ class _Writer:
             },
         )
         self._next_tests(report_ref)
+        self._reading_warnings()
         # The report first, then the differential, the proposed tests and the inputs.
         order = {"DiagnosticReport": 0, "ServiceRequest": 2, "Device": 4}
 
@@ -452,6 +465,15 @@ class _Writer:
             "timestamp": self.a.created,
             "entry": sorted(self.entries, key=rank),
         }
+
+
+def _warning_issue(loc: str, message: str, fix: str) -> dict[str, Any]:
+    return {
+        "severity": "warning",
+        "code": "informational",
+        "diagnostics": f"{message}; {fix}",
+        "expression": [loc],
+    }
 
 
 def _loinc(m: Measurement) -> str:
