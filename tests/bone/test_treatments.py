@@ -325,3 +325,17 @@ def test_context_fields_list_accepted_values_for_forms() -> None:
     assert fields["bone_pain"].accepted == ("yes", "no")
     assert "unknown" in fields["primary_site"].accepted
     assert fields["sstr_krenning"].accepted == ("a whole number from 0 to 4",)
+
+
+def test_a_failed_requirement_says_what_is_required_and_what_was_recorded() -> None:
+    from osteodx.bone import TreatmentContext, treatment_options
+    from osteodx.bone._render import requirement_line
+
+    options = treatment_options(
+        TreatmentContext(family="NET", grade="G2", ki67_percent=10, sstr_krenning=3)
+    )
+    because = [r for o in options.options for i in o.indications for r in i.because]
+    ki67 = next(r for r in because if r.field == "ki67_percent")
+    line = requirement_line(ki67)
+    assert line.startswith("requires Ki-67 < 10")
+    assert "recorded: Ki-67 index in % 10" in line and "ki67_percent" not in line

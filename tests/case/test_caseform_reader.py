@@ -208,3 +208,22 @@ def test_coded_finding_wins_over_a_word_of_absence() -> None:
         ctx,
     )
     assert [(f.id, f.present) for f in case.findings] == [("HP:0002653", True)]
+
+
+def test_a_history_item_and_the_term_that_answers_it_count_once() -> None:
+    from osteodx.case import parse_case_form
+
+    case = parse_case_form(
+        {
+            "id": "b",
+            "age": 52,
+            "sex": "female",
+            "findings": ["Breast carcinoma", "Patchy osteosclerosis"],
+            "notes": "History of breast cancer treated in 2019.",
+        },
+        "form",
+    )
+    ids = [f.id for f in case.findings]
+    assert "HP:0003002" in ids and "OSX:history_breast_cancer" not in ids
+    (mention,) = [m for m in case.text_mentions if m.finding_id == "OSX:history_breast_cancer"]
+    assert mention.status == "overridden"

@@ -16,11 +16,11 @@ def _case(ctx: ReadingContext, **fields: object):
 
 
 def test_posterior_equals_hand_computed_bayes(tiny_ctx, tiny_compiled: CompiledKB) -> None:
-    """prior x P(finding|k): alpha .5*.8*.6*.95, beta .25*(.9/18)*.05*.05, gamma .25*.05*.1*.95.
+    """prior x P(finding|k): alpha .5*.8*.6*.95, beta .25*.9*.05*.05, gamma .25*.05*.1*.95.
 
     Generalized osteosclerosis is below beta's Increased bone mineral density (specific match:
-    0.9 shared among that term's 18 direct children) and unlisted for gamma (0.05); the negated
-    exposure is 1-0.95 for beta, 1-0.05 otherwise.
+    it counts as the listed term, 0.9) and unlisted for gamma (0.05); the negated exposure is
+    1-0.95 for beta, 1-0.05 otherwise.
     """
     case = _case(
         tiny_ctx,
@@ -29,7 +29,7 @@ def test_posterior_equals_hand_computed_bayes(tiny_ctx, tiny_compiled: CompiledK
     )
     unnormalised = {
         "alpha": 0.5 * 0.8 * 0.6 * 0.95,
-        "beta": 0.25 * (0.9 / 18) * 0.05 * 0.05,
+        "beta": 0.25 * 0.9 * 0.05 * 0.05,
         "gamma": 0.25 * 0.05 * 0.1 * 0.95,
     }
     total = sum(unnormalised.values())
@@ -126,3 +126,38 @@ def test_unknown_age_and_sex_average_the_priors(tiny_ctx, tiny_compiled) -> None
     case = parse_case_form({"id": "t", "findings": ["Back pain"]}, "test", tiny_ctx)
     diff = explain(case, tiny_compiled)
     assert sum(d.pretest for d in diff.diagnoses) == pytest.approx(1.0)
+
+
+def test_a_more_specific_term_counts_as_the_listed_term_and_never_less() -> None:
+    """A case coded with a descendant of a listed term ranks the condition as the listed term
+    does (the real knowledge base: Polyneuropathy is below Peripheral neuropathy, which POEMS
+    lists)."""
+    import osteodx
+    from osteodx.case import parse_case_form
+
+    def posterior(term: str) -> float:
+        case = parse_case_form(
+            {"id": "x", "age": 50, "sex": "male", "findings": [term, "Patchy osteosclerosis"]}, "f"
+        )
+        line = osteodx.ranking_line(case)
+        return next(r["probability"] for r in line["ranking"] if r["key"] == "poems_syndrome")
+
+    assert posterior("Polyneuropathy") >= posterior("Peripheral neuropathy") - 1e-9
+
+
+def test_excluding_a_specific_form_weighs_less_than_excluding_the_listed_term() -> None:
+    from osteodx.differential import compiled_kb
+
+    kb = compiled_kb()
+    k = kb.keys.index("poems_syndrome")
+    specific = kb.evidence("HP:0001271", False).probability[k]  # Polyneuropathy excluded
+    listed = kb.evidence("HP:0009830", False).probability[k]  # Peripheral neuropathy excluded
+    assert specific > listed
+
+
+def test_a_specific_term_takes_the_background_of_its_broader_declared_finding() -> None:
+    from osteodx.differential import compiled_kb
+
+    kb = compiled_kb()
+    # Polyneuropathy has no background of its own; Peripheral neuropathy has an age-banded one.
+    assert kb.unlisted_entry("HP:0001271") is kb.knowledge.unlisted["HP:0009830"]

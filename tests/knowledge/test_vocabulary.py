@@ -35,3 +35,11 @@ def test_fhir_presence_words_do_not_overlap() -> None:
     p = vocabulary().fhir_presence
     assert not p.absent_words & p.present_words
     assert not p.absent_interpretations & p.present_interpretations
+
+
+def test_tissue_confirmation_names_a_declared_test_and_real_keys() -> None:
+    kb = load_knowledge()
+    rule = vocabulary().tissue_confirmation
+    assert rule.test in {t.key for t in kb.tests}
+    assert set(rule.receptor_retesting) <= set(kb.keys)
+    assert rule.groups <= {c.group for c in kb.conditions}

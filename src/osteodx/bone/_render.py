@@ -13,14 +13,17 @@ from osteodx.bone._schema import Item, LabDerivation, ScoreDeclaration, Sourced
 from osteodx.bone._treatment import (
     CriterionResult,
     OptionResult,
+    TreatmentContext,
     TreatmentOptions,
     context_fields,
 )
 
 __all__ = [
     "context_help",
+    "field_label",
     "render_score",
     "render_treatments",
+    "requirement_line",
     "score_help",
     "scores_markdown",
     "worked_examples_markdown",
@@ -107,10 +110,23 @@ def render_score(result: ScoreResult, console: Console) -> None:
     _say(console, f"source: {result.citation} [{result.source}]")
 
 
+def field_label(field: str) -> str:
+    """A treatment-context field as a reader names it ("Ki-67 index in %"), not its key."""
+    info = TreatmentContext.model_fields.get(field)
+    text = (info.description or "") if info is not None else ""
+    return text.split(";")[0].rstrip(".") or field.replace("_", " ")
+
+
+def requirement_line(r: CriterionResult) -> str:
+    """A failed requirement as what is required and what was recorded: "requires Ki-67 < 10 %
+    (recorded: Ki-67 index in % 10)", never the rule text beside a bare value."""
+    return f"requires {r.text} (recorded: {field_label(r.field)} {_value_text(r.value)})"
+
+
 def _criterion_line(r: CriterionResult) -> str:
     shown = _value_text(r.value)
     if r.status == "not_met":
-        return f"{r.text}; {r.field} is {shown} [{r.source}]{_flags(r)}"
+        return f"{requirement_line(r)} [{r.source}]{_flags(r)}"
     if r.status == "caution":
         return f"{r.caution} ({r.field} = {shown}) [{r.source}]{_flags(r)}"
     if r.status == "check":
@@ -136,7 +152,7 @@ def _render_option(opt: OptionResult, console: Console) -> None:
             line += Text(f" (needs {', '.join(ind.needs)})")
         _say(console, line)
         for r in ind.because:
-            _say(console, f"      not eligible because: {_criterion_line(r)}")
+            _say(console, f"      not eligible: {_criterion_line(r)}")
     for r in opt.cautions:
         _say(console, f"  caution: {_criterion_line(r)}")
     for r in opt.checks:

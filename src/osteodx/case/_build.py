@@ -408,6 +408,14 @@ class CaseBuilder:
         mentions = self._read_texts(readings, findings, coded_ids) + lab_mentions
         findings = self._add_implied(findings)
         findings = self._drop_conflicts(findings)
+        findings, answered = self._count_once(findings)
+        if answered:
+            mentions = [
+                replace(m, status="overridden")
+                if m.finding_id in answered and m.status == "present"
+                else m
+                for m in mentions
+            ]
         # A test result replaces the findings it already counts (a NEN biopsy, "known NEN").
         superseded = {s for r in self.test_results for s in r.supersedes}
         if superseded:
@@ -734,6 +742,26 @@ class CaseBuilder:
             seen.add((f.id, f.present))
             kept.append(f)
         return kept
+
+    def _count_once(self, findings: list[Finding]) -> tuple[list[Finding], set[str]]:
+        """A history item and a reported term that answers it ("history of breast cancer" and
+        Breast carcinoma) are one fact: the history item is dropped, the term counts once."""
+        local = self.ctx.knowledge.local_findings
+        hpo = self.ctx.hpo
+        present_terms = [f.id for f in findings if f.present and f.id.startswith("HP:")]
+        answered: set[str] = set()
+        for f in findings:
+            item = local.get(f.id)
+            if not f.present or item is None or not item.answered_by:
+                continue
+            for term in present_terms:
+                lineage = hpo.ancestors(term) | {term} if term in hpo else {term}
+                if lineage & set(item.answered_by) and not lineage & set(item.not_answered_by):
+                    answered.add(f.id)
+                    break
+        if not answered:
+            return findings, answered
+        return [f for f in findings if not (f.present and f.id in answered)], answered
 
 
 def _label(ctx: ReadingContext, finding_id: str) -> str:

@@ -12,7 +12,13 @@ import numpy as np
 from numpy.typing import NDArray
 
 from osteodx.knowledge import HpoIndex, Knowledge, hpo_index, load_knowledge
-from osteodx.knowledge._schema import AGE_BANDS, SEXES, ConditionFinding, GradedLevel
+from osteodx.knowledge._schema import (
+    AGE_BANDS,
+    SEXES,
+    ConditionFinding,
+    GradedLevel,
+    UnlistedFrequency,
+)
 
 __all__ = ["CompiledKB", "MatchType", "TermEvidence", "age_band_index", "compiled_kb"]
 
@@ -144,8 +150,21 @@ class CompiledKB:
     def unlisted_frequency(self, term: str, band: int = -1) -> float:
         """The background of a finding for a cause whose file does not list it, in an age band
         (index into AGE_BANDS; out of range = unknown age)."""
-        entry = self.knowledge.unlisted.get(term)
+        entry = self.unlisted_entry(term)
         return entry.frequency_for(band) if entry is not None else self.default
+
+    def unlisted_entry(self, term: str) -> UnlistedFrequency | None:
+        """The declared background of a term, or of its nearest ancestor that has one: a more
+        specific finding ("Polyneuropathy") has the background of the broader one ("Peripheral
+        neuropathy") it is a form of."""
+        entry = self.knowledge.unlisted.get(term)
+        if entry is not None or not term.startswith("HP:") or term not in self.hpo:
+            return entry
+        declared = [a for a in self.hpo.ancestors(term) if a in self.knowledge.unlisted]
+        if not declared:
+            return None
+        nearest = max(sorted(declared), key=lambda a: len(self.hpo.ancestors(a)))
+        return self.knowledge.unlisted[nearest]
 
     def _compute(self, term: str, present: bool, band: int) -> TermEvidence:
         if term in self.graded:
@@ -157,7 +176,7 @@ class CompiledKB:
         unlisted = self.unlisted_frequency(term, band)
         # A background declared in unlisted.yaml is explained with its own evidence (that of the
         # patient's age band when the background depends on age).
-        entry = self.knowledge.unlisted.get(term)
+        entry = self.unlisted_entry(term)
         background = None
         if entry is not None:
             in_band = entry.by_age.get(AGE_BANDS[band]) if 0 <= band < len(AGE_BANDS) else None
@@ -212,7 +231,7 @@ class CompiledKB:
                     return 1 - best.frequency_for(band), "broader", best
                 if above:
                     closest = max(above, key=lambda a: len(self._annotated_ancestors[a.finding]))
-                    return 1 - self._specific(closest, band), "specific", closest
+                    return self._specific_excluded(closest, band), "specific", closest
         return (self.default if present else 1 - self.default), "unlisted", None
 
     def _graded(self, term: str, present: bool, band: int) -> TermEvidence:
@@ -255,9 +274,18 @@ class CompiledKB:
         return TermEvidence(probs, tuple(matches), tuple(matched), np.log(probs))
 
     def _specific(self, annotation: ConditionFinding, band: int) -> float:
-        """P(a more specific term | k) from k's frequency of the broader term: the frequency is
-        shared among the broader term's direct children (no finer knowledge is available)."""
-        return annotation.frequency_for(band) / max(1, self.hpo.child_count(annotation.finding))
+        """P(a more specific term | k) when k lists only the broader term: the broader term's
+        own frequency. A patient with the specific finding has the broader one; without a
+        frequency for the specific form, it counts as the broader finding does, never less
+        (sharing the frequency among the broader term's children made "Polyneuropathy" count
+        for POEMS barely above the background, where "Peripheral neuropathy" counts 0.98)."""
+        return annotation.frequency_for(band)
+
+    def _specific_excluded(self, annotation: ConditionFinding, band: int) -> float:
+        """P(a more specific term excluded | k): ruling out one form of a finding says little
+        about the others, so the broader frequency is shared among its direct children."""
+        f = annotation.frequency_for(band) / max(1, self.hpo.child_count(annotation.finding))
+        return 1 - f
 
     def silence(self, finding_id: str, band: int) -> TermEvidence:
         """P(case silent about a finding | k) = 1 - reporting rate x P(finding | k)."""

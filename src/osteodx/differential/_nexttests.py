@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 
 import numpy as np
@@ -13,6 +13,7 @@ from osteodx.differential._compiled import CompiledKB, compiled_kb
 from osteodx.differential._result import OutcomeForecast, TestRecommendation
 from osteodx.knowledge._evidence import Support
 from osteodx.knowledge._schema import WorkupTest
+from osteodx.knowledge._vocabulary import vocabulary
 
 __all__ = ["ObservedResult", "entropy_bits", "expected_information_gain", "next_tests", "observed"]
 
@@ -151,4 +152,32 @@ def next_tests(
             )
         )
     recommendations.sort(key=lambda r: -r.expected_information_gain_bits)
-    return tuple(recommendations[:limit])
+    chosen = recommendations[:limit]
+    return tuple(_with_confirmation(chosen, recommendations, post, kb, limit))
+
+
+def _with_confirmation(
+    chosen: list[TestRecommendation],
+    candidates: list[TestRecommendation],
+    post: NDArray[np.float64],
+    kb: CompiledKB,
+    limit: int,
+) -> list[TestRecommendation]:
+    """A neoplasm leading the differential always lists tissue confirmation, whatever the
+    expected gain: a high posterior is no histology (a near-certain "metastases" would label an
+    early cancer stage IV). Where re-testing the tumour's receptors guides treatment, it says so."""
+    if limit <= 0:
+        return chosen
+    rule = vocabulary().tissue_confirmation
+    leading = kb.knowledge.conditions[int(np.argmax(post))]
+    if leading.group not in rule.groups:
+        return chosen
+    biopsy = next((r for r in candidates if r.key == rule.test), None)
+    if biopsy is None:  # already done, or answered by the case
+        return chosen
+    retest = rule.receptor_retesting.get(leading.key)
+    reason = rule.reason + (f"; {retest}" if retest else "")
+    marked = replace(biopsy, reason=reason)
+    if any(r.key == rule.test for r in chosen):  # already listed for its gain: keep its place
+        return [marked if r.key == rule.test else r for r in chosen]
+    return [*chosen[: limit - 1], marked]

@@ -111,3 +111,5 @@ class TestRecommendation:
     separates: tuple[str, ...]
     outcomes: tuple[OutcomeForecast, ...]
     source: str | None
+    # Why the test is listed whatever its gain (tissue confirmation of a neoplasm), or "".
+    reason: str = ""

@@ -102,6 +102,13 @@ class SitePatterns(_Explained):
     patterns: tuple[SitePattern, ...]
 
 
+class TissueConfirmation(_Explained):
+    test: str
+    groups: frozenset[str]
+    reason: str
+    receptor_retesting: dict[str, str]
+
+
 class Vocabulary(_Frozen):
     circulating_labs: Mapping
     marker_confounders: Confounders
@@ -113,6 +120,7 @@ class Vocabulary(_Frozen):
     fhir_presence: Presence
     library_treatments: TreatmentPatterns
     library_primary_sites: SitePatterns
+    tissue_confirmation: TissueConfirmation
 
 
 @cache

@@ -342,6 +342,7 @@ class _Writer:
         for n, t in enumerate(self.a.next_tests):
             outcomes = sorted(t.outcomes, key=lambda o: -o.probability)[:3]
             notes = [
+                *([t.reason] if t.reason else []),
                 f"expected information gain {t.expected_information_gain_bits:.2f} bits over "
                 f"the differential; invasiveness {t.invasiveness}; cost {t.cost}; "
                 f"source {t.source}",

@@ -9,6 +9,7 @@ from __future__ import annotations
 from functools import cache
 from html import escape
 from pathlib import Path
+from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
@@ -48,6 +49,7 @@ def _environment() -> Environment:
         lstrip_blocks=True,
     )
     env.globals["pct"] = _pct
+    env.globals["requirement"] = _requirement
     env.globals["mention_status"] = MENTION_STATUS
     return env
 
@@ -122,6 +124,12 @@ def _section_sources(assessment: Assessment) -> list[str]:
                 out += [t.source for t in o.key_trials]
                 out += [g.source for g in o.guideline]
     return [s for s in out if s]
+
+
+def _requirement(criterion: Any) -> str:
+    from osteodx.bone._render import requirement_line
+
+    return requirement_line(criterion)
 
 
 def render_html(

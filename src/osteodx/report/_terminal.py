@@ -131,7 +131,7 @@ def render_terminal(assessment: Assessment, console: Console, top: int = 10) -> 
         for t in assessment.next_tests:
             outcomes = sorted(t.outcomes, key=lambda o: -o.probability)[:2]
             tests.add_row(
-                t.name,
+                Text(t.name) + (Text(f"\n{t.reason}", style="italic") if t.reason else Text("")),
                 f"{t.expected_information_gain_bits:.2f}",
                 t.invasiveness,
                 t.cost,
