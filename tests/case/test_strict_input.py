@@ -45,3 +45,12 @@ def test_a_broken_character_anywhere_exits_2_naming_the_field(tmp_path: Path) ->
     result = CliRunner().invoke(app, ["assess", str(_write(tmp_path, "c.json", text))])
     assert result.exit_code == 2
     assert "id" in result.output and "surrogate" in result.output
+
+
+def test_a_pipe_given_as_a_case_file_exits_2_instead_of_waiting(tmp_path: Path) -> None:
+    import os
+
+    fifo = tmp_path / "case.json"
+    os.mkfifo(fifo)
+    result = CliRunner().invoke(app, ["assess", str(fifo)])
+    assert result.exit_code == 2 and "not a regular file" in result.output

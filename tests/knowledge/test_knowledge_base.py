@@ -21,7 +21,14 @@ def _numbers_without_source(node: Any, path: str, sourced: bool) -> list[str]:
     """Paths of numbers with no `source` in their own mapping or an enclosing one."""
     missing: list[str] = []
     if isinstance(node, dict):
-        here = sourced or "source" in node or "evidence" in node or bool(node.get("estimate"))
+        # A measurement of ours carries the command that reproduces it (calibration.yaml).
+        here = (
+            sourced
+            or "source" in node
+            or "evidence" in node
+            or bool(node.get("estimate"))
+            or "command" in node
+        )
         for key, value in node.items():
             if key in STRUCTURAL:
                 continue

@@ -106,6 +106,13 @@ def read_case(path: str | Path, context: ReadingContext | None = None) -> Case:
     p = Path(path)
     source = str(p)
     try:
+        if p.exists() and not p.is_dir() and not p.is_file():
+            raise _fail(
+                source,
+                "(file)",
+                "is not a regular file (a pipe, socket or device)",
+                "give a case file, or pipe JSON lines to `osteodx rank -`",
+            )
         if p.stat().st_size > MAX_FILE_BYTES:
             raise _fail(source, "(file)", "file is larger than 20 MB", "give one case per file")
         text = p.read_text(encoding="utf-8")

@@ -9,7 +9,7 @@ from osteodx.knowledge._load import (
     load_knowledge,
     load_knowledge_from,
 )
-from osteodx.knowledge._vocabulary import vocabulary
+from osteodx.knowledge._vocabulary import calibration, vocabulary
 
 __all__ = [
     "ConditionXref",
@@ -18,6 +18,7 @@ __all__ = [
     "Knowledge",
     "KnowledgeError",
     "cache_dir",
+    "calibration",
     "hpo_index",
     "load_knowledge",
     "load_knowledge_from",

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, field_validator
 from osteodx.knowledge._data import load
 from osteodx.knowledge._schema import check_source
 
-__all__ = ["Vocabulary", "vocabulary"]
+__all__ = ["Calibration", "Vocabulary", "calibration", "vocabulary"]
 
 
 class _Frozen(BaseModel):
@@ -127,3 +127,33 @@ class Vocabulary(_Frozen):
 def vocabulary() -> Vocabulary:
     """The shipped word lists and code sets, validated once per process."""
     return load("knowledge/data/vocabulary.yaml", Vocabulary)
+
+
+class CalibrationBand(_Frozen):
+    low: float
+    high: float
+    right: int
+    of: int
+
+
+class Calibration(_Frozen):
+    """Observed accuracy of the top diagnosis by band of its probability (``calibration.yaml``,
+    written by ``benchmarks/accuracy.py --write-calibration``): a count k of n on development
+    cases for each band."""
+
+    cases: int
+    population: str
+    command: str
+    bands: tuple[CalibrationBand, ...]
+
+    def band_of(self, p: float) -> CalibrationBand | None:
+        for band in self.bands:
+            if band.low <= p < band.high or (band.high >= 1.0 and p >= band.low):
+                return band
+        return None
+
+
+@cache
+def calibration() -> Calibration:
+    """The observed accuracy of each band, loaded once per process."""
+    return load("knowledge/data/calibration.yaml", Calibration)

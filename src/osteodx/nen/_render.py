@@ -15,6 +15,7 @@ from osteodx.nen._load import grading
 from osteodx.nen._site import MarkerRecommendation, SiteContribution, SitePosterior
 from osteodx.nen._staging import NenStaging
 from osteodx.nen._workup import NenWorkup
+from osteodx.report._numbers import probability_text
 
 __all__ = [
     "render_classification",
@@ -29,12 +30,7 @@ __all__ = [
 ]
 
 
-def _pct(p: float) -> str:
-    if p >= 0.995:
-        return ">99%"
-    if p < 0.001:
-        return "<0.1%"
-    return f"{100 * p:.1f}%" if p < 0.1 else f"{100 * p:.0f}%"
+_pct = probability_text  # the one formatter of every output (report/_numbers.py)
 
 
 def _src(source: str | None) -> str:

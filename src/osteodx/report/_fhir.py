@@ -42,6 +42,7 @@ from osteodx.case._fhir import (
     V3_INTERPRETATION_SYSTEM,
 )
 from osteodx.differential import Contribution, DiagnosisResult
+from osteodx.report._numbers import band_sentence, probability_text
 
 __all__ = ["assessment_to_fhir"]
 
@@ -50,12 +51,7 @@ CONCLUSION_DIAGNOSES = 10
 _INTERPRETATION = {"high": ("H", "High"), "low": ("L", "Low"), "normal": ("N", "Normal")}
 
 
-def _pct(p: float) -> str:
-    if p >= 0.995:
-        return ">99%"
-    if p < 0.001:
-        return "<0.1%"
-    return f"{100 * p:.1f}%" if p < 0.1 else f"{100 * p:.0f}%"
+_pct = probability_text  # the one formatter of every output (report/_numbers.py)
 
 
 def _percent(p: float) -> dict[str, Any]:
@@ -220,6 +216,8 @@ class _Writer:
             "rests on our judgements; the rest on published counts or statements"
         )
         notes = [prior, share]
+        if d.rank == 1 and band_sentence(d.posttest):
+            notes.append(band_sentence(d.posttest))
         notes += [_reason(c, "for") for c in reasons_for]
         notes += [_reason(c, "against") for c in reasons_against]
         components: list[dict[str, Any]] = [

@@ -14,6 +14,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from osteodx.assessment import Assessment
+from osteodx.report._numbers import band_sentence, probability_text
 
 __all__ = [
     "probability_chart_svg",
@@ -32,12 +33,7 @@ MENTION_STATUS = {
 }
 
 
-def _pct(p: float) -> str:
-    if p >= 0.995:
-        return ">99%"
-    if p < 0.001:
-        return "<0.1%"
-    return f"{100 * p:.1f}%" if p < 0.1 else f"{100 * p:.0f}%"
+_pct = probability_text  # the one formatter of every output (report/_numbers.py)
 
 
 @cache
@@ -50,6 +46,7 @@ def _environment() -> Environment:
     )
     env.globals["pct"] = _pct
     env.globals["requirement"] = _requirement
+    env.globals["band_sentence"] = band_sentence
     env.globals["mention_status"] = MENTION_STATUS
     return env
 

@@ -10,16 +10,12 @@ from rich.text import Text
 
 from osteodx.assessment import Assessment
 from osteodx.differential import Contribution
+from osteodx.report._numbers import band_sentence, probability_text
 
 __all__ = ["render_terminal"]
 
 
-def _pct(p: float) -> str:
-    if p >= 0.995:
-        return ">99%"
-    if p < 0.001:
-        return "<0.1%"
-    return f"{100 * p:.1f}%" if p < 0.1 else f"{100 * p:.0f}%"
+_pct = probability_text  # the one formatter of every output (report/_numbers.py)
 
 
 def _short_source(source: str | None) -> str:
@@ -112,6 +108,9 @@ def render_terminal(assessment: Assessment, console: Console, top: int = 10) -> 
     console.print(table)
     if diff.diagnoses:
         best = diff.diagnoses[0]
+        band = band_sentence(best.posttest)
+        if band:
+            console.print(f"[dim]{escape(band)}[/dim]", soft_wrap=True)
         console.print(
             f"[dim]Evidence: {best.judgement_share():.0%} of the weight of evidence for and "
             f"against {escape(best.name)} rests on our judgements, the rest on published counts "
