@@ -62,3 +62,25 @@ def test_pdf_report_is_written(assessment, tmp_path: Path) -> None:
 def test_report_suffix_must_be_html_or_pdf(assessment, tmp_path: Path) -> None:
     with pytest.raises(ValueError, match=r"must end in \.html or \.pdf"):
         write_report(assessment, tmp_path / "a.docx")
+
+
+def test_the_site_table_shows_each_sites_own_contribution_not_the_markers_weight() -> None:
+    import re
+
+    import yaml
+
+    import osteodx
+    from osteodx.case import parse_case_form
+
+    examples = Path(__file__).parents[2] / "examples"
+    form = yaml.safe_load((examples / "founding-case-biopsy.yaml").read_text("utf-8"))
+    form["pathology"]["markers"]["CDX2"] = "pos"
+    assessment = osteodx.assess(parse_case_form(form, "form"), similar=0)
+    assert assessment.nen is not None and assessment.nen.site_posterior is not None
+    html = render_html(assessment)
+    shown = set(re.findall(r"\(([+-]\d\.\d\d)\)", html))
+    sites = assessment.nen.site_posterior.sites
+    expected = {
+        f"{c.log10_lr:+.2f}" for s in sites for c in s.contributions if abs(c.log10_lr) >= 0.01
+    }
+    assert expected and expected <= shown
