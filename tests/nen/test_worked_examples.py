@@ -319,3 +319,20 @@ def test_all_31_worked_examples_are_covered() -> None:
     """Bookkeeping: 1-12, 16-22, 24 parametrised; 13-15, 23, 25-31 have their own tests."""
     covered = {n for n, *_ in CLASSIFICATION} | {13, 14, 15, 23, 25, 26, 27, 28, 29, 30, 31}
     assert covered == set(range(1, 32))
+
+
+def test_a_typical_carcinoid_with_a_high_ki67_is_flagged_as_discordant_with_what_to_do() -> None:
+    result = classify(
+        NenPathology(
+            site="lung",
+            differentiation="well",
+            ki67_percent=30,
+            mitoses_per_2mm2=1,
+            necrosis="none",
+            size_mm=20,
+        )
+    )
+    assert result.category_id == "typical_carcinoid"
+    (warning,) = [w for w in result.warnings if w.code == "elevated_ki67"]
+    assert "discordant" in warning.message and "LCNEC" in warning.message
+    assert "count mitoses" in warning.message

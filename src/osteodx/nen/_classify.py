@@ -591,8 +591,10 @@ def _flag_ki67(b: _Builder) -> None:
     if ki is not None and ki > t.ki67_flag_above.value:
         b.warn(
             "elevated_ki67",
-            f"Elevated Ki-67 ({_fmt(ki)} % > {_fmt(t.ki67_flag_above.value)} %): not a WHO "
-            "thoracic criterion, but such carcinoids overlap biologically with some LCNECs.",
+            f"Ki-67 {_fmt(ki)} % is discordant with a carcinoid (above "
+            f"{_fmt(t.ki67_flag_above.value)} %): not a WHO thoracic criterion, but such "
+            "tumours overlap with atypical carcinoid and LCNEC; review the morphology and "
+            "count mitoses (and necrosis) on more tissue before accepting the class.",
             t.ki67_flag_above.source,
         )
 
