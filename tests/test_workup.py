@@ -311,3 +311,22 @@ print("ok")
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "ok"
+
+
+def test_a_net_of_unknown_primary_gets_both_katagiri_readings() -> None:
+    import yaml
+
+    from osteodx.case import parse_case_form
+
+    form = yaml.safe_load((EXAMPLES / "founding-case-biopsy.yaml").read_text("utf-8"))
+    bone = assess(parse_case_form(form, "form"), similar=0).bone
+    assert bone is not None
+    (alt,) = bone.alternatives
+    assert (alt.score, alt.item, alt.value) == ("katagiri", "primary", "rapid")
+    assert "unknown origin" in alt.reading
+    convention = bone.score("katagiri")
+    assert alt.result.total_range[0] == convention.total_range[0] + 1  # rapid 3 vs moderate 2
+
+    form["pathology"]["site"] = "small_intestine"
+    known = assess(parse_case_form(form, "form"), similar=0).bone
+    assert known is not None and known.alternatives == ()

@@ -128,6 +128,7 @@ def bone_section(case: Case, nen: NenWorkup | None) -> BoneAssessment | None:
 
     items: list[tuple[DerivedValue, Value]] = []
     context: list[tuple[DerivedValue, Any]] = []
+    alternatives: list[tuple[str, str, str]] = []
     present = case.present_ids()
     metastases = set(case.pathology.metastases) if case.pathology else set()
 
@@ -149,6 +150,8 @@ def bone_section(case: Case, nen: NenWorkup | None) -> BoneAssessment | None:
                         convention=True,
                     )
                     items.append((d, v.value))
+                if v.alternative is not None and v.alternative_text is not None:
+                    alternatives.append((f"{v.score}.{v.item}", v.alternative, v.alternative_text))
         if c.grade is not None:
             context.append(
                 (DerivedValue(target="context.grade", value=c.grade, reason=c.rule), c.grade)
@@ -238,4 +241,4 @@ def bone_section(case: Case, nen: NenWorkup | None) -> BoneAssessment | None:
     elif "HP:0003072" in present:
         d = DerivedValue(target="context.calcium", value="high", reason="finding: Hypercalcemia")
         context.append((d, "high"))
-    return assess_bone(case.bone, items, context)
+    return assess_bone(case.bone, items, context, alternatives=alternatives)

@@ -183,6 +183,9 @@ def test_nen_classification_and_scores_are_written_and_not_read_back() -> None:
             for c in e["resource"].get("code", {}).get("coding", [])
         )
     }
-    assert len(section_urls) == 7 and section_urls <= refs
+    # NEN classification, six scores, and Katagiri read by its unknown-origin row (NET of
+    # unknown primary: both readings are written).
+    assert len(section_urls) == 8 and section_urls <= refs
+    assert "score-katagiri-primary-rapid" in sections
     again = parse_fhir_bundle(bundle, "out.json")
     assert again.pathology is None  # outputs are never read back as inputs

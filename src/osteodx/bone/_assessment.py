@@ -33,12 +33,25 @@ class DerivedValue(BaseModel):
     convention: bool = False
 
 
+class AlternativeReading(BaseModel):
+    """A score computed again with one item read the other way its table allows."""
+
+    model_config = ConfigDict(frozen=True)
+
+    score: str
+    item: str
+    value: str
+    reading: str
+    result: ScoreResult
+
+
 class BoneAssessment(BaseModel):
     """Scores and treatment options for one case. Options to discuss; never a prescription."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     scores: tuple[ScoreResult, ...]
+    alternatives: tuple[AlternativeReading, ...] = ()
     derived: tuple[DerivedValue, ...]
     treatments: TreatmentOptions | None
 
@@ -55,6 +68,7 @@ def assess_bone(
     derived_context: Iterable[tuple[DerivedValue, Any]] = (),
     *,
     with_treatments: bool = True,
+    alternatives: Iterable[tuple[str, str, str]] = (),
 ) -> BoneAssessment:
     """All six scores and (``with_treatments``) the options, entered values before derived ones.
 
@@ -71,6 +85,16 @@ def assess_bone(
             values[score][item] = value
             used.append(d)
     scores = tuple(compute_score(name, values[name]) for name in SCORE_NAMES)
+    # ``alternatives``: (score.item, value, what that reading is); an entered value wins.
+    readings = []
+    for target, value, reading in alternatives:
+        score, _, item = target.partition(".")
+        if item in inputs.items(score):
+            continue
+        result = compute_score(score, {**values[score], item: value})
+        readings.append(
+            AlternativeReading(score=score, item=item, value=value, reading=reading, result=result)
+        )
 
     entered = inputs.context.model_dump(exclude_none=True)
     context: dict[str, Any] = dict(entered)
@@ -94,4 +118,6 @@ def assess_bone(
     treatments = (
         treatment_options(TreatmentContext.model_validate(context)) if with_treatments else None
     )
-    return BoneAssessment(scores=scores, derived=tuple(used), treatments=treatments)
+    return BoneAssessment(
+        scores=scores, alternatives=tuple(readings), derived=tuple(used), treatments=treatments
+    )

@@ -32,6 +32,9 @@ class NenItemValue(BaseModel):
     needs: tuple[str, ...]
     convention: str | None
     source: str | None
+    # A second reading the score's own table gives (value and what it is), or None.
+    alternative: str | None = None
+    alternative_text: str | None = None
 
 
 def nen_score_values(
@@ -114,6 +117,8 @@ def nen_score_values(
                 needs=tuple(needs),
                 convention=chosen.text if chosen else None,
                 source=chosen.source if chosen else None,
+                alternative=chosen.alternative.value if chosen and chosen.alternative else None,
+                alternative_text=chosen.alternative.text if chosen and chosen.alternative else None,
             )
         )
     return tuple(out)

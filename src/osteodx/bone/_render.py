@@ -342,9 +342,14 @@ def _nen_markdown() -> list[str]:
     ]
     for r in data.rules:
         when = f" (switch `{r.when}`)" if r.when else ""
+        also = (
+            f"; also shown read as `{r.alternative.value}`, {_md(r.alternative.text)}"
+            if r.alternative
+            else ""
+        )
         out.append(
             f"| {r.score} | `{r.item}` | {r.family} | {', '.join(r.grades) or 'any'} | "
-            f"{', '.join(r.sites) or 'any'} | `{r.value}` | {_md(r.text)}{when} |"
+            f"{', '.join(r.sites) or 'any'} | `{r.value}` | {_md(r.text)}{when}{also} |"
         )
     out += [""]
     for name, text in data.switches.items():

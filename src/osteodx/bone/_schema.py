@@ -512,6 +512,14 @@ class TreatmentFile(_Frozen):
 # --- NEN conventions for the primary-tumour items ----------------------------------------------
 
 
+class NenAlternative(_Frozen):
+    """A second reading of a score item that the score's own table gives for this case (a NET
+    of unknown primary is also a cancer of unknown origin): shown beside the convention."""
+
+    value: str
+    text: str
+
+
 class NenRule(Sourced):
     """Which value a NEN takes in one score item (first matching rule wins)."""
 
@@ -523,6 +531,7 @@ class NenRule(Sourced):
     value: str
     text: str
     when: str | None = None  # the rule applies only when this switch is on
+    alternative: NenAlternative | None = None
 
 
 class NenConventionFile(_Frozen):

@@ -334,6 +334,20 @@ class _Writer:
                     value = {"valueString": f"cannot compute: needs {', '.join(r.missing)}"}
                     notes = [f"range {r.total_range[0]}-{r.total_range[1]}", f"source {r.source}"]
                 refs.append(self._section(f"score-{r.score}", r.name, value, notes))
+            for alt in bone.alternatives:
+                a = alt.result
+                if a.total is not None and a.category is not None:
+                    value = {
+                        "valueInteger": a.total,
+                        "interpretation": [{"text": a.category.label}],
+                    }
+                else:
+                    value = {"valueString": f"cannot compute: needs {', '.join(a.missing)}"}
+                notes = [f"{alt.item} read as {alt.value}: {alt.reading}", f"source {a.source}"]
+                name = f"{a.name}, read by {alt.reading}"
+                refs.append(
+                    self._section(f"score-{a.score}-{alt.item}-{alt.value}", name, value, notes)
+                )
         return refs
 
     def _next_tests(self, report_ref: str) -> None:

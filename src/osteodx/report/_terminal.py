@@ -55,6 +55,18 @@ def _render_bone(assessment: Assessment, console: Console) -> None:
             total = f"{low}-{high}"
             category = f"cannot compute: needs {', '.join(r.missing)} (could be: {cats})"
         table.add_row(r.name, total, Text(category), Text(_short_source(r.source)))
+    for alt in bone.alternatives:
+        a = alt.result
+        if a.total is not None and a.category is not None:
+            shown, cat = str(a.total), f"{a.category.label}: {a.category.interpretation}"
+        else:
+            shown, cat = f"{a.total_range[0]}-{a.total_range[1]}", "cannot compute"
+        table.add_row(
+            Text(f"{a.name}, read by {alt.reading}", style="italic"),
+            shown,
+            Text(cat),
+            Text(_short_source(a.source)),
+        )
     console.print(table)
     if bone.derived:
         derived = Table(title="Values filled in from the case", expand=True)
