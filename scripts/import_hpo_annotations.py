@@ -5,12 +5,12 @@ Reads an HPO annotation file (``phenotype.hpoa``) and, for each condition of the
 replaces a finding's judgement with the annotation's own figure where the file gives one for the
 exact HPO term:
 
-- ``n/m`` for one disease (rows of that disease summed) becomes a ``count``;
+- ``n/m`` for one disease (rows of that disease summed, at least 5 patients) becomes a ``count``;
 - an HPO frequency term (HP:0040280-HP:0040285) or a percentage becomes a ``statement`` on that
   scale; a ``NOT`` annotation with no positive row becomes ``Excluded``;
-- a key with several disease types (osteopetrosis) takes only the rows of its first Orphanet id,
-  the type most patients with sclerotic lesions have, and says so in a ``conversion``; a key with
-  one or two ids takes every row.
+- a key whose ids are distinct types (osteopetrosis) takes only the rows of its first Orphanet id,
+  the type most patients with sclerotic lesions have, and says so in a ``conversion``; another
+  key takes the rows of each of its ids (the first id with a figure wins).
 
 Findings with age-specific frequencies (``by_age``) are left alone: an annotation is over all
 ages. The annotation file is not shipped and not downloaded at run time; the release used is the
@@ -45,11 +45,28 @@ SCALE = {  # HPO frequency terms and the range the knowledge base uses for each
 }
 
 
+# A count from fewer patients than this (single case reports annotated 1/1) is not used: it
+# would set a frequency of 0.99 on one patient.
+MIN_PATIENTS = 5
+
+# Keys whose disease ids are distinct types with different features (conditions.tsv notes); the
+# other genetic keys list several ids of one disease (OMIM and Orphanet entries of it).
+SEVERAL_TYPES = frozenset({"osteopetrosis"})
+
+
 def _term_for(fraction: float) -> str:
-    for term, (_, low, high) in SCALE.items():
-        if term != "HP:0040280" and low <= fraction <= high:
-            return term
-    return "HP:0040280" if fraction > 0.99 else "HP:0040285"
+    """HPO's frequency term for a fraction, by half-open bands (no gap between them)."""
+    if fraction <= 0:
+        return "HP:0040285"
+    if fraction < 0.05:
+        return "HP:0040284"
+    if fraction < 0.30:
+        return "HP:0040283"
+    if fraction < 0.80:
+        return "HP:0040282"
+    if fraction < 1.0:
+        return "HP:0040281"
+    return "HP:0040280"
 
 
 class _Dumper(yaml.SafeDumper):
@@ -116,7 +133,8 @@ def evidence_for(
             "citation": citation,
         }
     counts = [r for r in positive if re.fullmatch(r"\d+/\d+", r["frequency"])]
-    if counts and len(counts) == len(positive):
+    total = sum(int(r["frequency"].split("/")[1]) for r in counts)
+    if counts and len(counts) == len(positive) and total >= MIN_PATIENTS:
         k = sum(int(r["frequency"].split("/")[0]) for r in counts)
         n = sum(int(r["frequency"].split("/")[1]) for r in counts)
         if n == 0:
@@ -138,7 +156,7 @@ def evidence_for(
             terms.add(freq)
         elif freq.endswith("%"):
             terms.add(_term_for(float(freq[:-1]) / 100))
-        elif re.fullmatch(r"\d+/\d+", freq) and int(freq.split("/")[1]) > 0:
+        elif re.fullmatch(r"\d+/\d+", freq) and int(freq.split("/")[1]) >= MIN_PATIENTS:
             k, n = (int(x) for x in freq.split("/"))
             terms.add(_term_for(k / n))
     if len(terms) != 1:
@@ -163,10 +181,11 @@ def import_annotations(hpoa: Path, data: Path = DATA) -> dict[str, int]:
     for entry in keys:
         ids = [i for i in f"{entry['omim']};{entry['orpha']}".split(";") if i]
         conversion = None
-        if len(ids) > 2:
-            # Several disease types whose features differ (infantile vs adult osteopetrosis): only
-            # the first Orphanet entry, the type patients with sclerotic lesions mostly have.
-            ids = [next(i for i in ids if i.startswith("ORPHA:"))]
+        orpha = [i for i in ids if i.startswith("ORPHA:")]
+        if entry["key"] in SEVERAL_TYPES and orpha:
+            # Disease types whose features differ (infantile vs adult osteopetrosis): only the
+            # first Orphanet entry, the type patients with sclerotic lesions mostly have.
+            ids = orpha[:1]
             conversion = (
                 f"the annotation is for {ids[0]} alone, the commonest type of this key among "
                 "patients seen with sclerotic lesions; the other types differ"

@@ -161,3 +161,14 @@ def test_a_json_line_with_a_key_given_twice_is_refused_naming_the_key() -> None:
     line = b'{"id": "a", "age": 62, "sex": "male", "age": 3, "findings": ["HP:0005789"]}'
     out = rank_record(("cohort.jsonl:1", line))
     assert "error" in out and "'age' appears twice" in out["error"]
+
+
+def test_a_ranking_line_carries_what_was_not_read() -> None:
+    line = orjson.dumps(
+        {"id": "w", "age": 50, "sex": "male", "findings": ["HP:0011001", "HP:9999999"]}
+    )
+    batch, counts = rank_lines([line], "in.jsonl")
+    assert batch == _single_path([line], "in.jsonl")
+    (record,) = [orjson.loads(b) for b in batch]
+    assert any("HP:9999999" in w for w in record["warnings"])
+    assert counts == Counts(read=1, refused=0, out_of_scope=0)

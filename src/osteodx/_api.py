@@ -132,7 +132,7 @@ def ranking_line(case: Case) -> dict[str, Any]:
     post = posterior(score(case, kb))
     order = np.argsort(-post, kind="stable")
     in_scope, _ = scope(case, kb)
-    return {
+    line: dict[str, Any] = {
         "case_id": case.case_id,
         "in_scope": in_scope,
         "ranking": [
@@ -140,6 +140,14 @@ def ranking_line(case: Case) -> dict[str, Any]:
             for k in order
         ],
     }
+    if case.warnings:  # what was not read (an unknown code skipped ...): a cohort run keeps a trace
+        line["warnings"] = reading_warnings(case)
+    return line
+
+
+def reading_warnings(case: Case) -> list[str]:
+    """The case's reading warnings as short lines for a ranking record."""
+    return [f"{w.loc}: {w.message}" for w in case.warnings]
 
 
 def rank(cases: Iterable[Case]) -> Iterator[dict[str, Any]]:

@@ -37,7 +37,7 @@ import numpy as np
 import orjson
 from numpy.typing import NDArray
 
-from osteodx._api import ranking_line
+from osteodx._api import ranking_line, reading_warnings
 from osteodx.case import Case, CaseInputError, ReadingContext, default_context, parse_document
 from osteodx.case import read_case as _read_case
 from osteodx.case._read import DuplicateKeyError, refuse_duplicate_keys
@@ -367,6 +367,8 @@ def _rank_outcomes(outcomes: list[_Outcome]) -> tuple[list[bytes], Counts]:
                 for k, p in zip(orders[row], ranked[row], strict=True)
             ],
         }
+        if outcome.warnings:
+            record["warnings"] = reading_warnings(outcome)
         lines.append(orjson.dumps(record))
         row += 1
         read += 1

@@ -175,3 +175,25 @@ def test_the_text_pipeline_is_ready_before_the_first_request() -> None:
 
     with TestClient(create_app(ApiSettings(similar=0))):
         assert default_context().text._nlp is not None
+
+
+def test_a_request_longer_than_the_limit_gets_a_503(
+    monkeypatch: pytest.MonkeyPatch, packet: dict[str, Any]
+) -> None:
+    import osteodx.api._work as work
+    import osteodx.api.app as app_module
+
+    real = app_module.assess
+
+    def slow(*args: Any, **kwargs: Any) -> Any:
+        time.sleep(1.5)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(app_module, "assess", slow)
+    monkeypatch.setattr(work, "REQUEST_SECONDS", 0.3)
+    with TestClient(create_app(ApiSettings(similar=0))) as c:
+        start = time.perf_counter()
+        r = c.post("/api/v1/assess", json=packet)
+        waited = time.perf_counter() - start
+    assert r.status_code == 503 and "too long" in r.json()["title"]
+    assert waited < 1.4  # the answer did not wait for the thread

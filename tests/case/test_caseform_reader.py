@@ -227,3 +227,37 @@ def test_a_history_item_and_the_term_that_answers_it_count_once() -> None:
     assert "HP:0003002" in ids and "OSX:history_breast_cancer" not in ids
     (mention,) = [m for m in case.text_mentions if m.finding_id == "OSX:history_breast_cancer"]
     assert mention.status == "overridden"
+
+
+def test_a_broader_term_given_with_a_specific_one_counts_once_as_the_specific() -> None:
+    from osteodx.case import parse_case_form
+
+    case = parse_case_form(
+        {
+            "id": "n",
+            "age": 50,
+            "sex": "male",
+            "findings": ["Peripheral neuropathy", "Polyneuropathy", "Patchy osteosclerosis"],
+        },
+        "form",
+    )
+    ids = [f.id for f in case.findings]
+    assert "HP:0001271" in ids and "HP:0009830" not in ids
+    assert not case.warnings  # ordinary coding: no warning
+
+
+def test_two_forms_of_one_listed_finding_count_once_with_a_warning() -> None:
+    from osteodx.case import parse_case_form
+
+    case = parse_case_form(
+        {
+            "id": "n",
+            "age": 50,
+            "sex": "male",
+            "findings": ["Polyneuropathy", "Sensorimotor neuropathy", "Patchy osteosclerosis"],
+        },
+        "form",
+    )
+    ids = [f.id for f in case.findings]
+    assert ids.count("HP:0001271") == 1 and "HP:0007141" not in ids
+    assert any("counted once" in w.message for w in case.warnings)

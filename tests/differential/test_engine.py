@@ -161,3 +161,22 @@ def test_a_specific_term_takes_the_background_of_its_broader_declared_finding() 
     kb = compiled_kb()
     # Polyneuropathy has no background of its own; Peripheral neuropathy has an age-banded one.
     assert kb.unlisted_entry("HP:0001271") is kb.knowledge.unlisted["HP:0009830"]
+
+
+def test_an_age_band_value_is_shown_as_our_judgement_not_the_base_record() -> None:
+    from osteodx.case import parse_case_form
+    from osteodx.differential import explain
+
+    case = parse_case_form(
+        {"id": "c", "age": 4, "sex": "male", "findings": ["Generalized osteosclerosis", "Anemia"]},
+        "f",
+    )
+    osteopetrosis = next(d for d in explain(case).diagnoses if d.key == "osteopetrosis")
+    anemia = next(c for c in osteopetrosis.contributions if c.finding_id == "HP:0001903")
+    from osteodx.knowledge import load_knowledge
+
+    findings = load_knowledge().condition("osteopetrosis").findings
+    base = next(f for f in findings if f.finding == "HP:0001903")
+    assert anemia.probability == base.by_age["child"] != base.frequency
+    assert anemia.support is not None and anemia.support.kind == "judgement"
+    assert anemia.source is None and anemia.estimate

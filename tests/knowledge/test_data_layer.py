@@ -43,3 +43,15 @@ def test_the_check_finds_an_import_of_importlib_resources(tmp_path: Path) -> Non
         assert _imports_resources(path)
     (tmp_path / "m.py").write_text("from importlib import metadata\n", "utf-8")
     assert not _imports_resources(tmp_path / "m.py")
+
+
+def test_no_shipped_yaml_file_repeats_a_key() -> None:
+    import yaml
+
+    from osteodx.case._read import DuplicateKeyError, _StrictSafeLoader
+
+    for path in sorted(SRC.rglob("*.yaml")):
+        try:
+            yaml.load(path.read_text("utf-8"), Loader=_StrictSafeLoader)
+        except DuplicateKeyError as exc:  # pragma: no cover - the failure message
+            raise AssertionError(f"{path.relative_to(SRC)}: {exc.msg} (line {exc.line})") from None

@@ -30,6 +30,11 @@ from osteodx.knowledge._schema import AGE_BANDS
         ("https://www.droracle.ai/articles/1", "denied"),
         ("http://47.251.13.51:8081/39682238", "denied"),
         ("https://www.example.org/paper", "other_url"),
+        ("https://omim.org.evil.example/entry/1", "other_url"),
+        ("https://evil.example/.who.int/x", "other_url"),
+        ("https://webcache.example/https://www.ncbi.nlm.nih.gov/books/NBK1/", "other_url"),
+        ("https://omim.org@evil.example/", "other_url"),
+        ("https://www.ncbi.nlm.nih.gov/pubmed/1", "other_url"),
     ],
 )
 def test_citation_forms(citation: str, form: str) -> None:

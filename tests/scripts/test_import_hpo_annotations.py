@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
+import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -48,16 +49,18 @@ def _row(disease: str, hpo: str, frequency: str, qualifier: str = "") -> str:
     return "\t".join(fields) + "\n"
 
 
-def _data(tmp_path: Path, xrefs: str, findings: list[dict[str, object]]) -> Path:
+def _data(
+    tmp_path: Path, xrefs: str, findings: list[dict[str, object]], key: str = "dysplasia"
+) -> Path:
     data = tmp_path / "data"
     (data / "conditions").mkdir(parents=True)
     (data / "conditions.tsv").write_text(
         "key\tname\tgroup\torpha\tomim\tmondo\ticd10\tgenes\tnotes\n"
-        f"dysplasia\tTest dysplasia\tgenetic\t{xrefs}\t\t\t\t\n",
+        f"{key}\tTest dysplasia\tgenetic\t{xrefs}\t\t\t\t\n",
         encoding="utf-8",
     )
-    condition = {"key": "dysplasia", "findings": findings}
-    (data / "conditions" / "dysplasia.yaml").write_text(yaml.safe_dump(condition), "utf-8")
+    condition = {"key": key, "findings": findings}
+    (data / "conditions" / f"{key}.yaml").write_text(yaml.safe_dump(condition), "utf-8")
     return data
 
 
@@ -71,19 +74,26 @@ def _judged(hpo: str, frequency: float, **extra: object) -> dict[str, object]:
     }
 
 
-def _run(tmp_path: Path, xrefs: str, rows: str, findings: list[dict[str, object]]) -> list[dict]:
-    data = _data(tmp_path, xrefs, findings)
+def _run(
+    tmp_path: Path,
+    xrefs: str,
+    rows: str,
+    findings: list[dict[str, object]],
+    key: str = "dysplasia",
+) -> list[dict]:
+    data = _data(tmp_path, xrefs, findings, key)
     hpoa = tmp_path / "phenotype.hpoa"
     hpoa.write_text(HEADER + rows, encoding="utf-8")
     importer.import_annotations(hpoa, data)
-    return yaml.safe_load((data / "conditions" / "dysplasia.yaml").read_text("utf-8"))["findings"]
+    return yaml.safe_load((data / "conditions" / f"{key}.yaml").read_text("utf-8"))["findings"]
 
 
 def test_counts_of_one_disease_are_summed_into_a_count(tmp_path: Path) -> None:
     rows = _row("ORPHA:1", "HP:0002653", "3/4") + _row("ORPHA:1", "HP:0002653", "1/4")
+    rows += _row("ORPHA:1", "HP:0002653", "1/4")
     (f,) = _run(tmp_path, "ORPHA:1", rows, [_judged("HP:0002653", 0.3)])
-    assert f["frequency"] == 0.5
-    assert (f["evidence"]["kind"], f["evidence"]["k"], f["evidence"]["n"]) == ("count", 4, 8)
+    assert f["frequency"] == 0.417
+    assert (f["evidence"]["kind"], f["evidence"]["k"], f["evidence"]["n"]) == ("count", 5, 12)
     assert f["evidence"]["citation"] == "https://hpo.jax.org/browse/disease/ORPHA:1"
 
 
@@ -111,7 +121,7 @@ def test_rows_without_a_figure_and_age_specific_findings_are_left_alone(tmp_path
 def test_a_key_of_several_types_takes_its_first_type_and_says_so(tmp_path: Path) -> None:
     rows = _row("ORPHA:1", "HP:0002653", "HP:0040282") + _row("ORPHA:2", "HP:0002716", "HP:0040281")
     findings = [_judged("HP:0002653", 0.5), _judged("HP:0002716", 0.03)]
-    first, second = _run(tmp_path, "ORPHA:1;ORPHA:2;ORPHA:3", rows, findings)
+    first, second = _run(tmp_path, "ORPHA:1;ORPHA:2;ORPHA:3", rows, findings, key="osteopetrosis")
     assert (
         first["evidence"]["kind"] == "statement"
         and "ORPHA:1 alone" in first["evidence"]["conversion"]
@@ -130,3 +140,30 @@ def test_the_shipped_knowledge_loads_after_the_import() -> None:
         if f.evidence.citation and "hpo.jax.org/browse/disease" in f.evidence.citation
     ]
     assert backed and all(f.evidence.kind in ("count", "statement") for f in backed)
+
+
+def test_one_disease_with_several_ids_takes_each_id_without_a_conversion(tmp_path: Path) -> None:
+    rows = _row("ORPHA:2", "HP:0002716", "HP:0040281")
+    (f,) = _run(tmp_path, "ORPHA:1;ORPHA:2;ORPHA:3", rows, [_judged("HP:0002716", 0.5)])
+    assert f["evidence"]["kind"] == "statement" and "conversion" not in f["evidence"]
+
+
+def test_a_count_from_fewer_than_five_patients_is_not_used(tmp_path: Path) -> None:
+    rows = _row("ORPHA:1", "HP:0002653", "1/1")
+    (f,) = _run(tmp_path, "ORPHA:1", rows, [_judged("HP:0002653", 0.3)])
+    assert f["evidence"]["kind"] == "judgement" and f["frequency"] == 0.3
+
+
+@pytest.mark.parametrize(
+    ("fraction", "term"),
+    [
+        (0.045, "HP:0040284"),
+        (0.295, "HP:0040283"),
+        (0.795, "HP:0040282"),
+        (5 / 17, "HP:0040283"),
+        (0.0, "HP:0040285"),
+        (1.0, "HP:0040280"),
+    ],
+)
+def test_every_fraction_falls_in_one_frequency_band(fraction: float, term: str) -> None:
+    assert importer._term_for(fraction) == term

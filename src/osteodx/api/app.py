@@ -23,7 +23,6 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from pydantic import TypeAdapter
-from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from osteodx._api import assess
@@ -372,7 +371,10 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     @app.post("/assess.pdf", include_in_schema=False)
     async def web_pdf(request: Request) -> Response:
         form = await _read_form(request)
-        result, errors = await run_in_threadpool(_assess_form, form)
+        try:
+            result, errors = await _off_loop(_assess_form, form)
+        except TimeoutError:
+            return _too_long()
         if errors:
             return _form_page(request, form, errors, status=422)
 
@@ -383,7 +385,10 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
             return out
 
         # Seconds of work: in a thread, so that this worker keeps answering API requests.
-        pdf = await run_in_threadpool(render)
+        try:
+            pdf = await _off_loop(render)
+        except TimeoutError:
+            return _too_long()
         return Response(
             pdf,
             media_type="application/pdf",

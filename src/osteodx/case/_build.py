@@ -408,6 +408,7 @@ class CaseBuilder:
         mentions = self._read_texts(readings, findings, coded_ids) + lab_mentions
         findings = self._add_implied(findings)
         findings = self._drop_conflicts(findings)
+        findings = self._one_finding_per_form(findings)
         findings, answered = self._count_once(findings)
         if answered:
             mentions = [
@@ -743,6 +744,53 @@ class CaseBuilder:
             kept.append(f)
         return kept
 
+    def _one_finding_per_form(self, findings: list[Finding]) -> list[Finding]:
+        """Present HPO terms that are one finding at two granularities count once.
+
+        A term more specific than a listed term counts as the listed term does (docs/model.md),
+        so "Peripheral neuropathy" with "Polyneuropathy", or "Polyneuropathy" with "Sensory
+        neuropathy" (two forms of the neuropathy the knowledge base lists), would count the
+        same finding twice. Kept: the most specific term of an ancestor-descendant pair, and the
+        first of several terms that no condition lists whose nearest listed ancestor is the same.
+        """
+        hpo = self.ctx.hpo
+        listed = _listed_terms(self.ctx)
+        present = [f for f in findings if f.present and f.id.startswith("HP:") and f.id in hpo]
+        ids = {f.id for f in present}
+        lineage = {i: hpo.ancestors(i) for i in ids}
+        dropped: dict[str, str] = {}
+        for i in ids:
+            for other in ids:
+                if other != i and i in lineage[other]:
+                    dropped[i] = other  # i is broader than other
+                    break
+        seen: dict[str, str] = {}
+        for f in present:
+            if f.id in dropped or f.id in listed:
+                continue
+            above = [a for a in lineage[f.id] if a in listed]
+            if not above:
+                continue
+            nearest = max(sorted(above), key=lambda a: len(hpo.ancestors(a)))
+            if nearest in seen:
+                dropped[f.id] = seen[nearest]
+            else:
+                seen[nearest] = f.id
+        if not dropped:
+            return findings
+        for f in present:
+            kept = dropped.get(f.id)
+            # A broader term given with a specific one is ordinary coding: dropped silently.
+            # Two forms merged into one listed finding are said, since both were meant.
+            if kept is not None and f.id not in lineage[kept]:
+                self.warn(
+                    f.loc,
+                    f"{f.label} ({f.id}) and {hpo.name(kept)} ({kept}) are two forms of one "
+                    "finding the knowledge base lists; counted once",
+                    "nothing to do; give the most specific term when you know it",
+                )
+        return [f for f in findings if not (f.present and f.id in dropped)]
+
     def _count_once(self, findings: list[Finding]) -> tuple[list[Finding], set[str]]:
         """A history item and a reported term that answers it ("history of breast cancer" and
         Breast carcinoma) are one fact: the history item is dropped, the term counts once."""
@@ -762,6 +810,18 @@ class CaseBuilder:
         if not answered:
             return findings, answered
         return [f for f in findings if not (f.present and f.id in answered)], answered
+
+
+def _listed_terms(ctx: ReadingContext) -> frozenset[str]:
+    """Every HPO term some condition file lists (cached per knowledge base)."""
+    cached = _LISTED.get(id(ctx.knowledge))
+    if cached is None:
+        cached = frozenset(f.finding for c in ctx.knowledge.conditions for f in c.findings)
+        _LISTED[id(ctx.knowledge)] = cached
+    return cached
+
+
+_LISTED: dict[int, frozenset[str]] = {}
 
 
 def _label(ctx: ReadingContext, finding_id: str) -> str:

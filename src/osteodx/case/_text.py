@@ -521,8 +521,8 @@ _LONG_SENTENCE = 120
 
 def _mark_sentence_breaks(doc: Any) -> Any:
     """Sentence starts the rule-based sentencizer misses: after a unit that carries its full
-    stop, at a line break followed by a capital letter, a bullet or a blank line, and inside
-    very long sentences."""
+    stop, at a line break that ends a statement (``_line_break_before``), and inside very long
+    sentences."""
     tokens = list(doc)
     for i in range(1, len(tokens)):
         token, before = tokens[i], tokens[i - 1]
@@ -532,10 +532,7 @@ def _mark_sentence_breaks(doc: Any) -> Any:
         if _UNIT_WITH_STOP.match(before.text) and ("/" in before.text or unit_before):
             if token.text[:1].isupper():
                 token.is_sent_start = True
-        elif before.is_space and "\n" in before.text:
-            if token.text[:1].isupper() or token.text in ("-", "*", "•") or "\n\n" in before.text:
-                token.is_sent_start = True
-        elif "\n" in before.whitespace_ and token.text[:1].isupper():
+        elif _line_break_before(tokens, i):
             token.is_sent_start = True
     since = 0
     for i in range(1, len(tokens)):
@@ -549,6 +546,34 @@ def _mark_sentence_breaks(doc: Any) -> Any:
             tokens[i].is_sent_start = True
             since = 0
     return doc
+
+
+_ENDS_A_LINE = (".", "!", "?", ":", ";")
+_BULLETS = ("-", "*", "•", "–")
+
+
+def _line_break_before(tokens: list[Any], i: int) -> bool:
+    """Whether a line break just before token ``i`` ends a statement: a blank line, a bullet,
+    a line that ends with a full stop, colon or semicolon, or one that ends with a number or a
+    unit (a list of results, "ALP 90 U/L" then the next finding). A hard-wrapped sentence ("The
+    patient denies" / "bone pain or fractures") is kept whole, whatever its capitals."""
+    token = tokens[i]
+    before = tokens[i - 1]
+    gap = before.text if before.is_space else before.whitespace_
+    if "\n" not in gap:
+        return False
+    if "\n\n" in gap or "\n \n" in gap or token.text in _BULLETS:
+        return True
+    j = i - 1
+    while j >= 0 and tokens[j].is_space:
+        j -= 1
+    if j < 0:
+        return False
+    last = tokens[j]
+    if last.text.endswith(_ENDS_A_LINE):
+        return True
+    unit_like = "/" in last.text or (j >= 1 and tokens[j - 1].like_num and last.is_alpha)
+    return bool(last.like_num or unit_like) and token.text[:1].isupper()
 
 
 def _register_sentence_breaks() -> None:

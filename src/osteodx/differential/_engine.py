@@ -139,6 +139,7 @@ def explain(case: Case, kb: CompiledKB | None = None, top: int | None = None) ->
     per_condition: list[list[Contribution]] = [[] for _ in range(kb.K)]
     default_source = _default_source(kb)
     default_support = knowledge.priors.settings["unlisted_frequency"].support
+    band = age_band_index(case.age_years)
     # Small "not mentioned" contributions are summed into one line per diagnosis, so that the
     # explanation stays readable; their sum still enters the total exactly.
     quiet_lr = [0.0] * kb.K
@@ -172,7 +173,9 @@ def explain(case: Case, kb: CompiledKB | None = None, top: int | None = None) ->
                 match = evidence.match[k]
                 source = matched.source if matched else default_source
                 estimate = matched.estimate if matched else True
-                support = matched.support if matched else default_support
+                support = matched.support_for(band) if matched else default_support
+                if matched and support is not matched.support:  # an age-band judgement
+                    source, estimate = support.citation, True
             else:
                 if abs(lrs[k]) < QUIET_LOG10_LR:
                     quiet_lr[k] += lrs[k]

@@ -18,7 +18,7 @@ from importlib.resources.abc import Traversable
 from typing import Any
 
 from osteodx._yaml import load_shipped_yaml
-from osteodx.knowledge._evidence import citation_form
+from osteodx.knowledge._evidence import FREQUENCY_SCALE, citation_form
 
 __all__ = ["Claim", "FileTally", "all_claims", "audit_sample", "report_markdown", "tally"]
 
@@ -37,6 +37,7 @@ class Claim:
     quote: str | None
     detail: str
     is_finding_frequency: bool
+    adjusted: bool = False  # the number differs from the source's own figure (a conversion)
 
 
 def _files() -> Iterator[tuple[str, Traversable]]:
@@ -82,6 +83,7 @@ def _walk(file: str, node: Any, path: str) -> Iterator[Claim]:
                     or ""
                 ),
                 "finding" in node and "frequency" in node,
+                _adjusted(node, evidence),
             )
         elif "source" in node or node.get("estimate"):
             yield Claim(
@@ -100,6 +102,19 @@ def _walk(file: str, node: Any, path: str) -> Iterator[Claim]:
     elif isinstance(node, list):
         for i, value in enumerate(node):
             yield from _walk(file, value, f"{path}[{i}]")
+
+
+def _adjusted(node: dict[str, Any], evidence: dict[str, Any]) -> bool:
+    """Whether a finding frequency differs from what its count or statement gives."""
+    value = node.get("frequency")
+    if not isinstance(value, int | float):
+        return False
+    if evidence.get("kind") == "count" and evidence.get("n"):
+        own = min(max(float(evidence["k"]) / float(evidence["n"]), 0.01), 0.99)
+        return bool(abs(value - own) > 0.011)
+    if evidence.get("kind") == "statement" and evidence.get("scale") in FREQUENCY_SCALE:
+        return not FREQUENCY_SCALE[evidence["scale"]].admits(value)
+    return False
 
 
 def all_claims() -> list[Claim]:
@@ -123,6 +138,7 @@ class FileTally:
     forms: Counter[str] = field(default_factory=Counter)
     frequencies: int = 0
     frequencies_backed: int = 0
+    frequencies_adjusted: int = 0
 
 
 def tally(claims: list[Claim]) -> dict[str, FileTally]:
@@ -138,6 +154,7 @@ def tally(claims: list[Claim]) -> dict[str, FileTally]:
         if c.is_finding_frequency:
             t.frequencies += 1
             t.frequencies_backed += c.kind in ("count", "statement")
+            t.frequencies_adjusted += c.kind in ("count", "statement") and c.adjusted
     return out
 
 
@@ -155,6 +172,7 @@ def report_markdown() -> str:
         total.forms.update(t.forms)
         total.frequencies += t.frequencies
         total.frequencies_backed += t.frequencies_backed
+        total.frequencies_adjusted += t.frequencies_adjusted
     share = total.frequencies_backed / total.frequencies if total.frequencies else 0.0
     lines = [
         "# Knowledge report",
@@ -167,7 +185,9 @@ def report_markdown() -> str:
         "a paper identifier nor an official reference host.",
         "",
         f"Finding frequencies backed by a count or a statement: {total.frequencies_backed} of "
-        f"{total.frequencies} ({share:.0%}).",
+        f"{total.frequencies} ({share:.0%}); {total.frequencies_adjusted} of them differ from "
+        "the source's own figure by a stated conversion (another population, a bound, a "
+        "combination), the others are the source's figure.",
         "",
         "| file | " + " | ".join(_KINDS) + " | " + " | ".join(_FORMS) + " | frequencies backed |",
         "|---|" + "---:|" * (len(_KINDS) + len(_FORMS) + 1),

@@ -58,6 +58,8 @@ def read_data_text(path: str | Path | Traversable) -> str:
         return node.read_text(encoding="utf-8")
     except OSError as exc:
         raise DataError(f"{_name(path)}: cannot be read: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise DataError(f"{_name(path)}: not UTF-8 text; save it as UTF-8") from None
 
 
 def load_raw(path: str | Path | Traversable) -> Any:

@@ -109,6 +109,20 @@ def denied_host(url: str) -> str | None:
     return None
 
 
+def _on_host(url: str, entry: str) -> bool:
+    """Whether ``url`` is on the policy entry's host (that host or a subdomain of it, never a
+    look-alike such as ``omim.org.example.net``) and, for an entry with a path
+    (``ncbi.nlm.nih.gov/books``), under that path. A URL with user information is never."""
+    parts = urlsplit(url)
+    if parts.username is not None or parts.password is not None:
+        return False
+    host = (parts.hostname or "").lower()
+    want_host, _, want_path = entry.partition("/")
+    if not (host == want_host or host.endswith("." + want_host)):
+        return False
+    return not want_path or parts.path.lower().lstrip("/").startswith(want_path)
+
+
 def citation_form(citation: str) -> str:
     """How a citation identifies its source: pmid, pmc, doi, reference (an official reference
     URL), laboratory (a laboratory's own test catalogue), denied (a host that is not evidence),
@@ -125,11 +139,10 @@ def citation_form(citation: str) -> str:
     if text.startswith(("http://", "https://")):
         if denied_host(text):
             return "denied"
-        where = _host_and_path(text).removeprefix("www.")
         policy = citation_policy()
-        if any(where.startswith(h) or ("." + h) in where for h in policy.reference_hosts):
+        if any(_on_host(text, h) for h in policy.reference_hosts):
             return "reference"
-        if any(where.startswith(h) or ("." + h) in where for h in policy.laboratory_hosts):
+        if any(_on_host(text, h) for h in policy.laboratory_hosts):
             return "laboratory"
         return "other_url"
     return "unknown"
@@ -172,7 +185,7 @@ class Count(_Record):
     population: str = Field(min_length=3)
     quote: str = Field(min_length=3)
     citation: str
-    conversion: str | None = None
+    conversion: str | None = Field(default=None, min_length=10)
 
     @field_validator("citation")
     @classmethod
@@ -203,7 +216,7 @@ class Statement(_Record):
     quote: str = Field(min_length=3)
     scale: str
     citation: str
-    conversion: str | None = None
+    conversion: str | None = Field(default=None, min_length=10)
 
     @field_validator("citation")
     @classmethod

@@ -184,6 +184,19 @@ class ConditionFinding(Evidenced):
                 raise ValueError(f"by_age frequency {f} for {band} must be between 0 and 1")
         return value
 
+    def support_for(self, band: int) -> Support:
+        """What the frequency used in an age band rests on: an age-band value (``by_age``) is
+        our judgement of how the finding differs with age, not the base record's figure."""
+        used = self.frequency_for(band)
+        if not self.by_age or used == self.frequency:
+            return self.support
+        where = AGE_BANDS[band].replace("_", " ") if 0 <= band < len(AGE_BANDS) else "all ages"
+        return Support(
+            "judgement",
+            f"the {where} value {used:g} is our judgement of how the finding differs with age; "
+            f"the base frequency {self.frequency:g} rests on: {self.support.label}",
+        )
+
     def frequency_for(self, band: int) -> float:
         """The frequency in an age band (index into AGE_BANDS; out of range = unknown age)."""
         if 0 <= band < len(AGE_BANDS):

@@ -85,7 +85,7 @@ def _make_engine(url_text: str) -> Engine:
         url = sa.make_url(url_text)
     except sa.exc.ArgumentError:
         raise LibraryError(
-            f"database URL {hide_secrets(url_text)!r} is not a URL",
+            f"the database URL (starting {url_text.split(':', 1)[0][:20]!r}) is not a URL",
             "give an SQLAlchemy URL such as sqlite:///path/library.sqlite or "
             "postgresql+psycopg://user@host/db (--db or OSTEODX_DB)",
         ) from None
