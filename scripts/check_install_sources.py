@@ -37,6 +37,12 @@ _FORBIDDEN_IN_COMMANDS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\s@\s"), "a direct reference (name @ URL)"),
 )
 
+# Settings that point pip or uv at another source, wherever they are set.
+_SOURCE_SETTINGS = re.compile(
+    r"\b(PIP_(?:EXTRA_)?INDEX_URL|PIP_FIND_LINKS|PIP_TRUSTED_HOST|UV_(?:EXTRA_)?INDEX_URL|"
+    r"UV_INDEX|UV_FIND_LINKS|UV_DEFAULT_INDEX)\b"
+)
+
 # pip and apt lines in shell scripts and Makefiles: only names (with versions) may follow.
 _PIP_INSTALL = re.compile(r"\bpip\b[^\n]*\binstall\b")
 _APT_INSTALL = re.compile(r"\bapt(?:-get)?\b[^\n]*\binstall\b")
@@ -76,6 +82,14 @@ def _check_pyproject(path: Path, rel: str) -> list[Offence]:
     requirements.extend(data.get("build-system", {}).get("requires", []))
     lines = path.read_text("utf-8").splitlines()
     found: list[Offence] = []
+    tool = data.get("tool", {})
+    for section in ("pip",):
+        if section in tool:
+            found.append(Offence(rel, 0, f"[tool.{section}]", "pip settings in pyproject.toml"))
+    uv = tool.get("uv", {})
+    for key in ("sources", "index", "find-links", "extra-index-url", "index-url"):
+        if key in uv:
+            found.append(Offence(rel, 0, f"[tool.uv] {key}", "a package source other than PyPI"))
     for requirement in requirements:
         if _REQUIREMENT.match(requirement.strip()):
             continue
@@ -84,10 +98,31 @@ def _check_pyproject(path: Path, rel: str) -> list[Offence]:
     return found
 
 
+def _logical_lines(text: str) -> list[tuple[int, str]]:
+    """Lines with backslash continuations joined, each with the number of its first line."""
+    out: list[tuple[int, str]] = []
+    pending = ""
+    start = 0
+    for number, raw in enumerate(text.splitlines(), start=1):
+        if not pending:
+            start = number
+        if raw.rstrip().endswith("\\"):
+            pending += raw.rstrip()[:-1] + " "
+            continue
+        out.append((start, pending + raw))
+        pending = ""
+    if pending:
+        out.append((start, pending))
+    return out
+
+
 def _check_commands(path: Path, rel: str) -> list[Offence]:
     found: list[Offence] = []
-    for number, raw in enumerate(path.read_text("utf-8").splitlines(), start=1):
+    for number, raw in _logical_lines(path.read_text("utf-8")):
         code = raw.split("#", 1)[0] if not raw.lstrip().startswith("#") else ""
+        if _SOURCE_SETTINGS.search(code):
+            found.append(Offence(rel, number, raw, "a setting that adds a package source"))
+            continue
         if not (_PIP_INSTALL.search(code) or _APT_INSTALL.search(code)):
             continue
         for pattern, why in _FORBIDDEN_IN_COMMANDS:
@@ -102,6 +137,7 @@ def install_files(root: Path) -> list[Path]:
     """Every file that decides what gets installed."""
     files = [root / "constraints.txt", root / "pyproject.toml", root / "Makefile"]
     files.extend(sorted(root.glob("requirements*.txt")))
+    files.extend(root / name for name in ("pip.conf", "uv.toml", ".pip.conf"))
     for folder in ("scripts", ".ci"):
         files.extend(p for p in sorted((root / folder).glob("*")) if p.is_file())
     files.extend(sorted((root / "tests").rglob("*.sh")))
@@ -114,7 +150,9 @@ def check(root: Path) -> list[Offence]:
         rel = path.relative_to(root).as_posix()
         if path.name == Path(__file__).name:
             continue  # this file names the forbidden forms in order to find them
-        if path.name.endswith(".txt"):
+        if path.name in ("pip.conf", "uv.toml", ".pip.conf"):
+            found.append(Offence(rel, 1, path.name, "a package-installer configuration file"))
+        elif path.name.endswith(".txt"):
             found.extend(_check_requirement_lines(path, rel))
         elif path.name == "pyproject.toml":
             found.extend(_check_pyproject(path, rel))

@@ -56,6 +56,9 @@ def _report_input_error(exc: CaseInputError) -> None:
         )
 
 
+# A token shorter than this is guessable (the server compares it on every request).
+MIN_TOKEN_CHARS = 16
+
 StrictOption = Annotated[
     bool,
     typer.Option(
@@ -300,6 +303,13 @@ def serve_command(
             )
             raise typer.Exit(EXIT_INPUT_ERROR)
 
+    if token is not None and (len(token.strip()) < MIN_TOKEN_CHARS or token != token.strip()):
+        _stderr().print(
+            f"[bold red]error[/bold red] the API token must be at least {MIN_TOKEN_CHARS} "
+            'characters without surrounding spaces; fix: e.g. `python -c "import secrets; '
+            'print(secrets.token_urlsafe(24))"`'
+        )
+        raise typer.Exit(EXIT_INPUT_ERROR)
     if not is_loopback(host) and not token:
         _stderr().print(
             f"[bold red]error[/bold red] --host {host}: binding beyond this machine needs an API "

@@ -197,3 +197,32 @@ def test_a_request_longer_than_the_limit_gets_a_503(
         waited = time.perf_counter() - start
     assert r.status_code == 503 and "too long" in r.json()["title"]
     assert waited < 1.4  # the answer did not wait for the thread
+
+
+def test_a_session_cookie_expires_and_cannot_be_forged() -> None:
+    from osteodx.api._security import SESSION_SECONDS, session_valid, session_value
+
+    token = TOKEN.encode()
+    fresh = session_value(token)
+    assert session_valid(fresh, token)
+    old = session_value(token, issued=int(time.time()) - SESSION_SECONDS - 10)
+    assert not session_valid(old, token)
+    assert not session_valid(session_value(b"another-token-xxxx"), token)
+    assert not session_valid(b"1.abc", token) and not session_valid(b"garbage", token)
+
+
+def test_only_the_exact_open_paths_skip_the_token(guarded: TestClient) -> None:
+    for path in ("/loginX", "/login/../api/v1/health", "/report.css/x", "/staticx/app.js"):
+        r = guarded.get(path, follow_redirects=False)
+        assert r.status_code in (303, 401), path
+
+
+def test_a_short_or_padded_token_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from osteodx.cli import app
+
+    monkeypatch.delenv("OSTEODX_API_TOKEN", raising=False)
+    for bad in ("short", " padded-token-of-length "):
+        result = CliRunner().invoke(app, ["serve", "--token", bad])
+        assert result.exit_code == 2 and "at least 16 characters" in result.output

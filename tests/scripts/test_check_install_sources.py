@@ -116,3 +116,33 @@ def test_main_exits_1_and_names_the_fix(
     assert "pin the package by name and version" in capsys.readouterr().err
     (repo_copy / "constraints.txt").write_text("x==1.0\n", "utf-8")
     assert guard.main(["check", str(repo_copy)]) == 0
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "\nextra:\n\t$(BIN)/python -m pip install \\\n\t  ./wheels/x-1.0-py3-none-any.whl\n",
+        "\nextra:\n\tPIP_EXTRA_INDEX_URL=https://example.org/simple $(BIN)/pip install x\n",
+        "\nexport PIP_FIND_LINKS=/tmp/w\n",
+    ],
+)
+def test_continued_lines_and_source_settings_in_the_makefile_are_caught(
+    repo_copy: Path, text: str
+) -> None:
+    path = repo_copy / "Makefile"
+    path.write_text(path.read_text("utf-8") + text, "utf-8")
+    assert {o.path for o in guard.check(repo_copy)} == {"Makefile"}
+
+
+def test_uv_sources_in_pyproject_are_caught(repo_copy: Path) -> None:
+    path = repo_copy / "pyproject.toml"
+    path.write_text(
+        path.read_text("utf-8") + '\n[tool.uv.sources]\na = { path = "./wheels/a.whl" }\n',
+        "utf-8",
+    )
+    assert [o.path for o in guard.check(repo_copy)] == ["pyproject.toml"]
+
+
+def test_an_installer_configuration_file_is_caught(repo_copy: Path) -> None:
+    (repo_copy / "pip.conf").write_text("[global]\nfind-links = /tmp/w\n", "utf-8")
+    assert [o.path for o in guard.check(repo_copy)] == ["pip.conf"]

@@ -7,6 +7,7 @@ import hmac
 import ipaddress
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
@@ -61,12 +62,32 @@ async def _send_problem(send: Send, status: int, title: str, detail: str) -> Non
 # The browser's session cookie (set by POST /login) and the paths open without a token: the
 # page's own assets and the login form.
 SESSION_COOKIE = "osteodx_session"
-OPEN_PATHS = ("/static/", "/login", "/report.css", "/favicon.ico")
+OPEN_PREFIXES = ("/static/",)
+OPEN_PATHS = frozenset({"/login", "/report.css", "/favicon.ico"})
 
 
-def session_value(token: bytes) -> bytes:
-    """What the session cookie holds: derived from the token, so the cookie never carries it."""
-    return hmac.new(token, b"osteodx web session v1", hashlib.sha256).hexdigest().encode()
+# A sign-in lasts this long; the cookie then stops opening the server.
+SESSION_SECONDS = 12 * 3600
+
+
+def session_value(token: bytes, issued: int | None = None) -> bytes:
+    """What the session cookie holds: the time it was issued and a signature of that time made
+    with the token, so the cookie never carries the token and expires on the server's side."""
+    when = int(time.time()) if issued is None else issued
+    mac = hmac.new(token, b"osteodx web session v2|%d" % when, hashlib.sha256).hexdigest()
+    return f"{when}.{mac}".encode()
+
+
+def session_valid(cookie: bytes, token: bytes, now: float | None = None) -> bool:
+    """A cookie signed with this token and issued less than SESSION_SECONDS ago."""
+    issued_text, _, _ = cookie.partition(b".")
+    if not issued_text.isdigit():
+        return False
+    issued = int(issued_text)
+    age = (time.time() if now is None else now) - issued
+    if not 0 <= age <= SESSION_SECONDS:
+        return False
+    return hmac.compare_digest(cookie, session_value(token, issued))
 
 
 def _cookie(headers: dict[bytes, bytes], name: str) -> bytes:
@@ -87,10 +108,9 @@ class HardeningMiddleware:
         self.app = app
         self.max_body = max_body
         self.token = token.encode() if token else None
-        self.session = session_value(self.token) if self.token else None
 
     def _authorised(self, headers: dict[bytes, bytes]) -> bool:
-        assert self.token is not None and self.session is not None
+        assert self.token is not None
         given = headers.get(b"x-api-token", b"")
         auth = headers.get(b"authorization", b"")
         if auth.lower().startswith(b"bearer "):
@@ -98,7 +118,7 @@ class HardeningMiddleware:
         if given and hmac.compare_digest(given, self.token):
             return True
         cookie = _cookie(headers, SESSION_COOKIE)
-        return bool(cookie) and hmac.compare_digest(cookie, self.session)
+        return bool(cookie) and session_valid(cookie, self.token)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -108,7 +128,7 @@ class HardeningMiddleware:
         path = scope["path"]
         if (
             self.token is not None
-            and not path.startswith(OPEN_PATHS)
+            and not (path in OPEN_PATHS or path.startswith(OPEN_PREFIXES))
             and not self._authorised(headers)
         ):
             if path.startswith("/api/") or scope.get("method") != "GET":

@@ -28,6 +28,7 @@ from osteodx.differential import (
     scope,
     score,
 )
+from osteodx.differential._compiled import age_band_index
 
 # The engine's own rows (case findings, unmentioned gates, reported test results), so that the
 # summary itemises exactly what ``score`` sums.
@@ -125,6 +126,7 @@ def _reasons(
     k: int,
     kb: CompiledKB,
     limit: int,
+    band: int,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Reasons for and against key ``k`` (column ``j`` of ``lrs``), ordered as ``explain`` does.
 
@@ -171,14 +173,27 @@ def _reasons(
             silence = settings["gate_reporting_rate"]
             return _reason(gate, label, False, lr, silence.source, True, silence.support)
         matched = row.evidence.matched[k]
+        if matched is None:
+            unlisted = settings["unlisted_frequency"]
+            return _reason(
+                row.finding.id,
+                row.finding.label,
+                row.finding.present,
+                lr,
+                unlisted.source,
+                True,
+                unlisted.support,
+            )
+        support = matched.support_for(band)
+        age_judged = support is not matched.support  # an age-band value: our judgement
         return _reason(
             row.finding.id,
             row.finding.label,
             row.finding.present,
             lr,
-            matched.source if matched else settings["unlisted_frequency"].source,
-            matched.estimate if matched else True,
-            matched.support if matched else settings["unlisted_frequency"].support,
+            support.citation if age_judged else matched.source,
+            True if age_judged else matched.estimate,
+            support,
         )
 
     order = np.argsort(-values, kind="stable")
@@ -235,7 +250,9 @@ def summarise(
     top_items = []
     for j, k in enumerate(best):
         condition = kb.knowledge.conditions[int(k)]
-        pro, con = _reasons(rows, results, lrs, gates, j, int(k), kb, reasons)
+        pro, con = _reasons(
+            rows, results, lrs, gates, j, int(k), kb, reasons, age_band_index(case.age_years)
+        )
         top_items.append(
             {
                 "rank": j + 1,

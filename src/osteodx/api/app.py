@@ -37,7 +37,12 @@ from osteodx.api._problems import (
     problem,
     validation_items,
 )
-from osteodx.api._security import SESSION_COOKIE, HardeningMiddleware, session_value
+from osteodx.api._security import (
+    SESSION_COOKIE,
+    SESSION_SECONDS,
+    HardeningMiddleware,
+    session_value,
+)
 from osteodx.api._strict import StrictJsonRoute
 from osteodx.api._summary import AssessmentSummary, summarise
 from osteodx.api._work import off_loop as _off_loop
@@ -321,12 +326,14 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
                 status_code=401,
             )
         response = RedirectResponse("/", status_code=303)
+        behind_tls = request.headers.get("x-forwarded-proto", "").lower() == "https"
         response.set_cookie(
             SESSION_COOKIE,
             session_value(settings.token.encode()).decode(),
+            max_age=SESSION_SECONDS,
             httponly=True,
             samesite="strict",
-            secure=request.url.scheme == "https",
+            secure=request.url.scheme == "https" or behind_tls,
             path="/",
         )
         return response
