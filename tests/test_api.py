@@ -38,13 +38,12 @@ def test_assessment_round_trips_through_json(founding) -> None:
     assert again == assessment
 
 
-def test_next_tests_are_ranked_by_information_gain(founding) -> None:
+def test_next_tests_carry_gain_tier_and_source_and_end_with_tissue(founding) -> None:
     tests = osteodx.assess(founding).next_tests
-    # Ranked by gain; a test listed whatever its gain (tissue confirmation) may close the list.
-    body = tests[:-1] if tests and tests[-1].reason else tests
-    gains = [t.expected_information_gain_bits for t in body]
-    assert tests and gains == sorted(gains, reverse=True)
-    assert all(t.source for t in tests)
+    assert tests and all(t.source and t.tier for t in tests)
+    assert all(t.expected_information_gain_bits > 0 for t in tests)
+    # The founding case leads with a neoplasm: tissue confirmation closes the list.
+    assert tests[-1].kind == "biopsy" and tests[0].kind == "lab"
 
 
 def test_every_reason_carries_its_evidence_and_counts_and_statements_a_citation(founding) -> None:

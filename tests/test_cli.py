@@ -23,7 +23,7 @@ def test_assess_prints_the_differential_table() -> None:
     )
     assert result.exit_code == 0, result.output
     assert "Differential diagnosis" in result.output
-    assert "Next best tests" in result.output
+    assert "Next tests, in the order a clinician orders them" in result.output
     assert "not a medical device" in result.output
 
 

@@ -1,4 +1,5 @@
-"""Next best tests: expected information gain of each candidate test over the posterior."""
+"""Next tests: expected information gain of each candidate test, chosen and listed in a
+clinician's order (tier, then gain per burden)."""
 
 from __future__ import annotations
 
@@ -129,7 +130,13 @@ def next_tests(
             after = joint[o] / p_o
             best = int(np.argmax(after))
             forecasts.append(
-                OutcomeForecast(compiled.results[o], float(p_o), kb.keys[best], float(after[best]))
+                OutcomeForecast(
+                    compiled.results[o],
+                    float(p_o),
+                    kb.keys[best],
+                    float(after[best]),
+                    top_name_after=kb.names[best],
+                )
             )
         # Which of the leading diagnoses the test tells apart (outcome profile differs).
         separates = tuple(
@@ -151,9 +158,35 @@ def next_tests(
                 source=compiled.test.source,
             )
         )
-    recommendations.sort(key=lambda r: -r.expected_information_gain_bits)
-    chosen = recommendations[:limit]
-    return tuple(_with_confirmation(chosen, recommendations, post, kb, limit))
+    return tuple(_in_clinical_order(recommendations, post, kb, limit))
+
+
+def _in_clinical_order(
+    recommendations: list[TestRecommendation],
+    post: NDArray[np.float64],
+    kb: CompiledKB,
+    limit: int,
+) -> list[TestRecommendation]:
+    """The tests a clinician would order: chosen by expected gain per unit of burden (cost x
+    risk), listed by tier (blood and urine first, tissue last), best value first in a tier; a
+    leading neoplasm's tissue confirmation is added whatever its gain."""
+    order = vocabulary().test_order
+    valued = []
+    for r in recommendations:
+        burden = order.burden(r.cost, r.invasiveness)
+        _, label = order.tier_of(r.kind)
+        valued.append(
+            replace(r, tier=label, gain_per_burden=r.expected_information_gain_bits / burden)
+        )
+    useful = [r for r in valued if r.expected_information_gain_bits >= order.minimum_gain_bits]
+    # Half the list by value for burden (the cheap decisive tests), the rest by gain alone (the
+    # most informative, whatever they cost): a clinician orders both.
+    by_value = sorted(useful, key=lambda r: -r.gain_per_burden)[: (limit + 1) // 2]
+    picked = {r.key for r in by_value}
+    by_gain = [r for r in useful if r.key not in picked]
+    by_gain.sort(key=lambda r: -r.expected_information_gain_bits)
+    chosen = _with_confirmation([*by_value, *by_gain][:limit], valued, post, kb, limit)
+    return sorted(chosen, key=lambda r: (order.tier_of(r.kind)[0], -r.gain_per_burden))
 
 
 def _with_confirmation(

@@ -98,6 +98,8 @@ class OutcomeForecast:
     probability: float
     top_key_after: str
     top_probability_after: float
+    # The leading diagnosis' name, as a clinician reads it.
+    top_name_after: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,3 +115,6 @@ class TestRecommendation:
     source: str | None
     # Why the test is listed whatever its gain (tissue confirmation of a neoplasm), or "".
     reason: str = ""
+    # Its tier (blood and urine, imaging, tissue ...) and expected gain per unit of burden.
+    tier: str = ""
+    gain_per_burden: float = 0.0

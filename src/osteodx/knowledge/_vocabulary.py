@@ -9,6 +9,7 @@ from functools import cache
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from osteodx.knowledge._data import load
+from osteodx.knowledge._evidence import Judgement
 from osteodx.knowledge._schema import check_source
 
 __all__ = ["Calibration", "Vocabulary", "calibration", "vocabulary"]
@@ -109,6 +110,30 @@ class TissueConfirmation(_Explained):
     receptor_retesting: dict[str, str]
 
 
+class Tier(_Frozen):
+    kind: str
+    label: str
+
+
+class TestOrder(_Frozen):
+    """How next tests are listed: by tier, and by expected gain per unit of burden."""
+
+    tiers: tuple[Tier, ...]
+    cost_weight: dict[str, float]
+    risk_weight: dict[str, float]
+    minimum_gain_bits: float
+    evidence: Judgement
+
+    def burden(self, cost: str, invasiveness: str) -> float:
+        return self.cost_weight.get(cost, 1.0) * self.risk_weight.get(invasiveness, 1.0)
+
+    def tier_of(self, kind: str) -> tuple[int, str]:
+        for i, tier in enumerate(self.tiers):
+            if tier.kind == kind:
+                return i, tier.label
+        return len(self.tiers), kind
+
+
 class Vocabulary(_Frozen):
     circulating_labs: Mapping
     marker_confounders: Confounders
@@ -121,6 +146,7 @@ class Vocabulary(_Frozen):
     library_treatments: TreatmentPatterns
     library_primary_sites: SitePatterns
     tissue_confirmation: TissueConfirmation
+    test_order: TestOrder
 
 
 @cache

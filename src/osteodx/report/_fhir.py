@@ -355,11 +355,13 @@ class _Writer:
             outcomes = sorted(t.outcomes, key=lambda o: -o.probability)[:3]
             notes = [
                 *([t.reason] if t.reason else []),
+                f"tier: {t.tier}",
                 f"expected information gain {t.expected_information_gain_bits:.2f} bits over "
-                f"the differential; invasiveness {t.invasiveness}; cost {t.cost}; "
+                f"the differential; invasiveness {t.invasiveness.replace('_', ' ')}; "
+                f"cost {t.cost}; "
                 f"source {t.source}",
                 *(
-                    f"if {o.result} ({_pct(o.probability)}): {o.top_key_after} "
+                    f"if {o.result} ({_pct(o.probability)}): {o.top_name_after or o.top_key_after} "
                     f"{_pct(o.top_probability_after)}"
                     for o in outcomes
                 ),

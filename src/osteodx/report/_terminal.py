@@ -132,22 +132,27 @@ def render_terminal(assessment: Assessment, console: Console, top: int = 10) -> 
 
     if assessment.next_tests:
         tests = Table(
-            title="Next best tests (expected information gain over the differential)", expand=True
+            title="Next tests, in the order a clinician orders them: blood and urine, imaging, "
+            "tissue (chosen by expected information gain, and by gain per cost and risk)",
+            expand=True,
         )
-        tests.add_column("Test", ratio=3)
+        # Fold, never cut: a narrow terminal wraps long words rather than dropping their ends.
+        tests.add_column("Tier", ratio=1, min_width=9, overflow="fold")
+        tests.add_column("Test", ratio=3, overflow="fold")
         tests.add_column("Gain (bits)", justify="right")
-        tests.add_column("Invasiveness")
+        tests.add_column("Invasiveness", overflow="fold")
         tests.add_column("Cost")
-        tests.add_column("Most likely results", ratio=3)
+        tests.add_column("Most likely results", ratio=3, overflow="fold")
         for t in assessment.next_tests:
             outcomes = sorted(t.outcomes, key=lambda o: -o.probability)[:2]
             tests.add_row(
+                t.tier,
                 Text(t.name) + (Text(f"\n{t.reason}", style="italic") if t.reason else Text("")),
                 f"{t.expected_information_gain_bits:.2f}",
-                t.invasiveness,
+                t.invasiveness.replace("_", " "),
                 t.cost,
                 "\n".join(
-                    f"{o.result}: {_pct(o.probability)} -> {o.top_key_after} "
+                    f"{o.result}: {_pct(o.probability)} -> {o.top_name_after or o.top_key_after} "
                     f"{_pct(o.top_probability_after)}"
                     for o in outcomes
                 ),
