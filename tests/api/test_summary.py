@@ -101,6 +101,8 @@ def test_summary_mode_gives_next_tests_when_asked(client: TestClient) -> None:
     assert len(body["next_tests"]) == 3 and len(body["top"]) == 2
     full = client.post("/api/v1/assess", params={"tests": 3}, json=packet).json()
     assert [t["key"] for t in body["next_tests"]] == [t["key"] for t in full["next_tests"]]
+    assert [t["tier"] for t in body["next_tests"]] == [t["tier"] for t in full["next_tests"]]
+    assert all(t["tier"] and t["gain_per_burden"] > 0 for t in body["next_tests"])
 
 
 def test_unknown_detail_mode_is_a_problem_naming_the_values(client: TestClient) -> None:

@@ -79,8 +79,13 @@ class NextTest(_Out):
     key: str
     name: str
     kind: str
+    # blood and urine, clinical examination, imaging, genetic testing or tissue
+    tier: str
     expected_information_gain_bits: float
+    gain_per_burden: float
     separates: list[str]
+    # why it is listed whatever its gain (tissue confirmation of a neoplasm), or ""
+    reason: str
     source: str | None
 
 
@@ -282,8 +287,11 @@ def summarise(
                 "key": t.key,
                 "name": t.name,
                 "kind": t.kind,
+                "tier": t.tier,
                 "expected_information_gain_bits": t.expected_information_gain_bits,
+                "gain_per_burden": t.gain_per_burden,
                 "separates": list(t.separates),
+                "reason": t.reason,
                 "source": t.source,
             }
             for t in recommended
