@@ -26,10 +26,48 @@ def test_a_leading_neoplasm_always_lists_tissue_confirmation_with_receptor_retes
     assert "tissue confirmation" in biopsy[0].reason and "ER, PR and HER2" in biopsy[0].reason
 
 
-def test_no_confirmation_is_forced_when_a_non_neoplastic_cause_leads() -> None:
+def test_no_tissue_confirmation_is_forced_when_a_non_neoplastic_cause_leads() -> None:
     a = _assessed(["Generalized osteosclerosis", "Cranial nerve compression"], age=6)
     assert a.differential.diagnoses[0].group != "neoplastic"
-    assert all(not t.reason for t in a.next_tests)
+    assert all("tissue confirmation" not in t.reason for t in a.next_tests)
+
+
+@pytest.mark.parametrize(
+    ("findings", "age", "leading", "test"),
+    [
+        (
+            ["Generalized osteosclerosis", "Cranial nerve compression"],
+            6,
+            "osteopetrosis",
+            "sclerosing_dysplasia_panel",
+        ),
+        (["Breast carcinoma", "Patchy osteosclerosis"], 52, "metastasis_breast", "mammography"),
+    ],
+)
+def test_the_leading_causes_confirmatory_test_is_listed_whatever_its_gain(
+    findings: list[str], age: int, leading: str, test: str
+) -> None:
+    a = _assessed(findings, tests=2, age=age)
+    assert a.differential.diagnoses[0].key == leading
+    confirming = [t for t in a.next_tests if t.key == test]
+    assert len(confirming) == 1 and len(a.next_tests) == 2
+    assert "confirms or rules out the leading diagnosis" in confirming[0].reason
+    assert a.differential.diagnoses[0].name in confirming[0].reason
+
+
+def test_with_room_for_one_test_a_leading_neoplasm_gets_its_biopsy() -> None:
+    a = _assessed(["Breast carcinoma", "Patchy osteosclerosis"], tests=1)
+    assert [t.key for t in a.next_tests] == ["bone_biopsy_ihc"]
+
+
+def test_a_confirmatory_test_already_answered_is_not_proposed_again() -> None:
+    a = _assessed(
+        ["Generalized osteosclerosis", "Cranial nerve compression"],
+        tests=8,
+        age=6,
+        results={"sclerosing_dysplasia_panel": "negative"},
+    )
+    assert all(t.key != "sclerosing_dysplasia_panel" for t in a.next_tests)
 
 
 CASES = [

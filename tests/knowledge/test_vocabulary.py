@@ -43,3 +43,17 @@ def test_tissue_confirmation_names_a_declared_test_and_real_keys() -> None:
     assert rule.test in {t.key for t in kb.tests}
     assert set(rule.receptor_retesting) <= set(kb.keys)
     assert rule.groups <= {c.group for c in kb.conditions}
+
+
+def test_each_confirmatory_test_is_declared_and_can_confirm_its_cause() -> None:
+    kb = load_knowledge()
+    tests = {t.key: t for t in kb.tests}
+    rule = vocabulary().confirmatory_tests
+    assert set(rule.tests) <= set(kb.keys)
+    for condition, key in rule.tests.items():
+        # Some declared result is more likely in this cause than in causes the test does not name.
+        assert any(
+            o.given[condition].p > o.otherwise.p
+            for o in tests[key].outcomes
+            if condition in o.given
+        ), (condition, key)

@@ -196,21 +196,27 @@ def _with_confirmation(
     kb: CompiledKB,
     limit: int,
 ) -> list[TestRecommendation]:
-    """A neoplasm leading the differential always lists tissue confirmation, whatever the
-    expected gain: a high posterior is no histology (a near-certain "metastases" would label an
-    early cancer stage IV). Where re-testing the tumour's receptors guides treatment, it says so."""
+    """The leading cause's confirmatory test, and for a leading neoplasm tissue confirmation, are
+    listed whatever their expected gain: a high posterior is no diagnosis (a near-certain
+    "metastases" would label an early cancer stage IV), and a settled differential still needs
+    the test that establishes it. Where re-testing the tumour's receptors guides treatment, the
+    biopsy says so. They replace the last of the other tests so that the list keeps its length."""
     if limit <= 0:
         return chosen
-    rule = vocabulary().tissue_confirmation
     leading = kb.knowledge.conditions[int(np.argmax(post))]
-    if leading.group not in rule.groups:
-        return chosen
-    biopsy = next((r for r in candidates if r.key == rule.test), None)
-    if biopsy is None:  # already done, or answered by the case
-        return chosen
-    retest = rule.receptor_retesting.get(leading.key)
-    reason = rule.reason + (f"; {retest}" if retest else "")
-    marked = replace(biopsy, reason=reason)
-    if any(r.key == rule.test for r in chosen):  # already listed for its gain: keep its place
-        return [marked if r.key == rule.test else r for r in chosen]
-    return [*chosen[: limit - 1], marked]
+    by_key = {r.key: r for r in candidates}  # a test already done or answered is not a candidate
+    forced: list[TestRecommendation] = []
+    # Tissue first: with room for one test only, a neoplasm's histology matters most.
+    tissue = vocabulary().tissue_confirmation
+    biopsy = by_key.get(tissue.test)
+    if leading.group in tissue.groups and biopsy is not None:
+        retest = tissue.receptor_retesting.get(leading.key)
+        forced.append(replace(biopsy, reason=tissue.reason + (f"; {retest}" if retest else "")))
+    confirm = vocabulary().confirmatory_tests
+    confirming = by_key.get(confirm.tests.get(leading.key, ""))
+    if confirming is not None:
+        forced.append(replace(confirming, reason=f"{confirm.reason} ({leading.name})"))
+    forced = forced[:limit]
+    forced_keys = {r.key for r in forced}
+    others = [r for r in chosen if r.key not in forced_keys]
+    return [*others[: limit - len(forced)], *forced]

@@ -110,6 +110,13 @@ class TissueConfirmation(_Explained):
     receptor_retesting: dict[str, str]
 
 
+class ConfirmatoryTests(_Explained):
+    """The test (tests.yaml key) that confirms each cause (condition key), where one exists."""
+
+    tests: dict[str, str]
+    reason: str
+
+
 class Tier(_Frozen):
     kind: str
     label: str
@@ -146,6 +153,7 @@ class Vocabulary(_Frozen):
     library_treatments: TreatmentPatterns
     library_primary_sites: SitePatterns
     tissue_confirmation: TissueConfirmation
+    confirmatory_tests: ConfirmatoryTests
     test_order: TestOrder
 
 
