@@ -14,6 +14,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from osteodx.assessment import Assessment
+from osteodx.report._links import cite
 from osteodx.report._numbers import band_sentence, probability_text
 
 __all__ = [
@@ -45,6 +46,7 @@ def _environment() -> Environment:
         lstrip_blocks=True,
     )
     env.globals["pct"] = _pct
+    env.filters["cite"] = cite
     env.globals["requirement"] = _requirement
     env.globals["band_sentence"] = band_sentence
     env.globals["mention_status"] = MENTION_STATUS
