@@ -4,7 +4,6 @@ what the engines and the declarations hold; they never compute a score or an eli
 from __future__ import annotations
 
 from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
 from osteodx.bone._engine import ScoreResult, accepted_values, worked_examples
@@ -17,6 +16,7 @@ from osteodx.bone._treatment import (
     TreatmentOptions,
     context_fields,
 )
+from osteodx.report._tables import FoldingTable
 
 __all__ = [
     "context_help",
@@ -70,7 +70,7 @@ def render_score(result: ScoreResult, console: Console) -> None:
     """Print a score result: items and points, total, category with outcome figures, source."""
     decl = next(d for d in list_scores() if d.id == result.score)
     _say(console, Text(result.name, style="bold") + Text(f" ({_DIRECTION[result.direction]})"))
-    table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
+    table = FoldingTable(show_header=True, header_style="bold", box=None, pad_edge=False)
     table.add_column("item")
     table.add_column("value")
     table.add_column("points", justify="right")

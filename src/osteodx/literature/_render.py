@@ -8,12 +8,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from rich.console import Console
-from rich.table import Table
 
 from osteodx.literature._record import LibraryCase, citation_text
 from osteodx.literature._search import SimilarCase
 from osteodx.literature._similarity import Comparison
 from osteodx.literature._store import ImportReport
+from osteodx.report._tables import FoldingTable
 
 __all__ = ["render_case", "render_cases", "render_import", "render_similar"]
 
@@ -40,7 +40,7 @@ def short_citation(record: LibraryCase) -> str:
 
 
 def render_cases(records: Sequence[LibraryCase], console: Console) -> None:
-    table = Table(title=f"Case library ({len(records)} patients)", show_lines=False)
+    table = FoldingTable(title=f"Case library ({len(records)} patients)", show_lines=False)
     for col in ("case", "age", "sex", "primary", "histology", "grade", "bone", "source"):
         table.add_column(col, overflow="fold")
     for r in records:
@@ -110,7 +110,7 @@ def _items(items: Sequence[Comparison]) -> str:
 
 
 def render_similar(matches: Sequence[SimilarCase], console: Console, title: str = "") -> None:
-    table = Table(title=title or "Most similar published patients", show_lines=True)
+    table = FoldingTable(title=title or "Most similar published patients", show_lines=True)
     table.add_column("#", justify="right")
     table.add_column("case")
     table.add_column("similarity", justify="right")

@@ -6,7 +6,6 @@ from collections.abc import Sequence
 
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
 from osteodx.nen._circulating import MarkerInterpretation
 from osteodx.nen._classify import Ki67Index, NenClassification, NenWarning, band_text
@@ -16,6 +15,7 @@ from osteodx.nen._site import MarkerRecommendation, SiteContribution, SitePoster
 from osteodx.nen._staging import NenStaging
 from osteodx.nen._workup import NenWorkup
 from osteodx.report._numbers import probability_text
+from osteodx.report._tables import FoldingTable
 
 __all__ = [
     "render_classification",
@@ -95,7 +95,9 @@ def _contribution(c: SiteContribution) -> str:
 
 def render_site_posterior(p: SitePosterior, console: Console, top: int = 10) -> None:
     """The posterior over primary sites with each marker's contribution."""
-    table = Table(title="Site of origin (posterior probability)", show_lines=True, expand=True)
+    table = FoldingTable(
+        title="Site of origin (posterior probability)", show_lines=True, expand=True
+    )
     table.add_column("Site", ratio=2)
     table.add_column("Post.", justify="right", width=6)
     level = f"{100 * p.credible_level:.0f}% interval"
@@ -132,7 +134,9 @@ def render_site_posterior(p: SitePosterior, console: Console, top: int = 10) -> 
 def render_recommendations(recs: Sequence[MarkerRecommendation], console: Console) -> None:
     if not recs:
         return
-    table = Table(title="Next markers (expected information gain about the site)", expand=True)
+    table = FoldingTable(
+        title="Next markers (expected information gain about the site)", expand=True
+    )
     table.add_column("Marker")
     table.add_column("Gain (bits)", justify="right")
     table.add_column("P(pos)", justify="right")
@@ -152,7 +156,7 @@ def render_recommendations(recs: Sequence[MarkerRecommendation], console: Consol
 def render_imaging(items: Sequence[ImagingRecommendation], console: Console) -> None:
     if not items:
         return
-    table = Table(title="Imaging work-up", show_lines=True, expand=True)
+    table = FoldingTable(title="Imaging work-up", show_lines=True, expand=True)
     table.add_column("Test", ratio=2)
     table.add_column("", width=15)
     table.add_column("Why (source)", ratio=3)

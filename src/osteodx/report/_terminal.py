@@ -5,12 +5,12 @@ from __future__ import annotations
 from rich.console import Console, Group
 from rich.markup import escape
 from rich.panel import Panel
-from rich.table import Table
 from rich.text import Text
 
 from osteodx.assessment import Assessment
 from osteodx.differential import Contribution
 from osteodx.report._numbers import band_sentence, probability_text
+from osteodx.report._tables import FoldingTable
 
 __all__ = ["render_terminal"]
 
@@ -41,7 +41,7 @@ def _render_bone(assessment: Assessment, console: Console) -> None:
     bone = assessment.bone
     assert bone is not None
     console.rule("Bone metastases: scores and treatment options")
-    table = Table(title="Scores the case's data allow", expand=True)
+    table = FoldingTable(title="Scores the case's data allow", expand=True)
     table.add_column("Score", ratio=1)
     table.add_column("Total", justify="right", width=6)
     table.add_column("Category", ratio=3)
@@ -69,7 +69,7 @@ def _render_bone(assessment: Assessment, console: Console) -> None:
         )
     console.print(table)
     if bone.derived:
-        derived = Table(title="Values filled in from the case", expand=True)
+        derived = FoldingTable(title="Values filled in from the case", expand=True)
         derived.add_column("Item or field")
         derived.add_column("Value")
         derived.add_column("Why", ratio=3)
@@ -99,7 +99,7 @@ def render_terminal(assessment: Assessment, console: Console, top: int = 10) -> 
         )
     )
 
-    table = Table(
+    table = FoldingTable(
         title="Differential diagnosis (posterior probability)", show_lines=True, expand=True
     )
     table.add_column("#", justify="right", width=3)
@@ -111,7 +111,7 @@ def render_terminal(assessment: Assessment, console: Console, top: int = 10) -> 
     for d in diff.diagnoses[:top]:
         table.add_row(
             str(d.rank),
-            f"{d.name}\n[dim]{d.key}[/dim]",
+            d.name,
             _pct(d.posttest),
             _pct(d.pretest),
             "\n".join(_reason(c) for c in d.reasons_for()) or "-",
@@ -131,18 +131,18 @@ def render_terminal(assessment: Assessment, console: Console, top: int = 10) -> 
         )
 
     if assessment.next_tests:
-        tests = Table(
+        tests = FoldingTable(
             title="Next tests, in the order a clinician orders them: blood and urine, imaging, "
             "tissue (chosen by expected information gain, and by gain per cost and risk)",
             expand=True,
         )
         # Fold, never cut: a narrow terminal wraps long words rather than dropping their ends.
-        tests.add_column("Tier", ratio=1, min_width=9, overflow="fold")
-        tests.add_column("Test", ratio=3, overflow="fold")
+        tests.add_column("Tier", ratio=1, min_width=9)
+        tests.add_column("Test", ratio=3)
         tests.add_column("Gain (bits)", justify="right")
-        tests.add_column("Invasiveness", overflow="fold")
+        tests.add_column("Invasiveness")
         tests.add_column("Cost")
-        tests.add_column("Most likely results", ratio=3, overflow="fold")
+        tests.add_column("Most likely results", ratio=3)
         for t in assessment.next_tests:
             outcomes = sorted(t.outcomes, key=lambda o: -o.probability)[:2]
             tests.add_row(
@@ -168,7 +168,9 @@ def render_terminal(assessment: Assessment, console: Console, top: int = 10) -> 
         _render_bone(assessment, console)
 
     if case.measurements:
-        labs = Table(title="Laboratory values (interpreted with reference ranges)", expand=True)
+        labs = FoldingTable(
+            title="Laboratory values (interpreted with reference ranges)", expand=True
+        )
         for col in ("Test", "Entered", "Value", "Reference", "Reading"):
             labs.add_column(col)
         for m in case.measurements:
@@ -180,10 +182,11 @@ def render_terminal(assessment: Assessment, console: Console, top: int = 10) -> 
         console.print(labs)
 
     if case.text_mentions:
-        text = Table(title="Read from free text (medspaCy ConText)", expand=True)
-        text.add_column("Phrase")
-        text.add_column("Finding")
-        text.add_column("Counted as")
+        text = FoldingTable(title="Read from free text (medspaCy ConText)", expand=True)
+        # Ratios for every column, or the fixed ones would leave the sentence no room.
+        text.add_column("Phrase", ratio=1)
+        text.add_column("Finding", ratio=1)
+        text.add_column("Counted as", ratio=1)
         text.add_column("Sentence", ratio=3)
         for mention in case.text_mentions:
             counted = {
@@ -197,7 +200,7 @@ def render_terminal(assessment: Assessment, console: Console, top: int = 10) -> 
         console.print(text)
 
     if assessment.similar_patients:
-        similar = Table(title="Most similar published patients (case library)", expand=True)
+        similar = FoldingTable(title="Most similar published patients (case library)", expand=True)
         similar.add_column("Patient")
         similar.add_column("Similarity", justify="right")
         similar.add_column("Matched", ratio=2)
