@@ -107,7 +107,7 @@ def test_score_group_help_lists_the_six_scores() -> None:
 def test_missing_item_prints_cannot_compute_with_the_range() -> None:
     code, out, _ = run("score", "mirels", "site=peritrochanteric", "lesion=lytic", "size=gt_2_3")
     assert code == 0
-    assert "cannot compute: needs pain" in out and "10-12" in out
+    assert "cannot compute: needs Pain (enter pain=...)" in out and "10-12" in out
 
 
 def test_missing_item_json_says_cannot_compute() -> None:

@@ -20,7 +20,9 @@ from osteodx.report._tables import FoldingTable
 
 __all__ = [
     "context_help",
+    "derived_label",
     "field_label",
+    "needs_text",
     "render_score",
     "render_treatments",
     "requirement_line",
@@ -87,7 +89,15 @@ def render_score(result: ScoreResult, console: Console) -> None:
         low, high = result.total_range
         cats = ", ".join(c.label for c in result.possible_categories)
         _say(
-            console, Text(f"cannot compute: needs {', '.join(result.missing)}", style="bold yellow")
+            console,
+            Text(
+                # Here the reader types the items, so each label carries its key.
+                "cannot compute: needs "
+                + ", ".join(
+                    f"{needs_text(result.score, [m])} (enter {m}=...)" for m in result.missing
+                ),
+                style="bold yellow",
+            ),
         )
         _say(console, f"total would be {low}-{high}; category could be: {cats}")
         if len(result.possible_categories) == 1:
@@ -114,7 +124,28 @@ def field_label(field: str) -> str:
     """A treatment-context field as a reader names it ("Ki-67 index in %"), not its key."""
     info = TreatmentContext.model_fields.get(field)
     text = (info.description or "") if info is not None else ""
-    return text.split(";")[0].rstrip(".") or field.replace("_", " ")
+    return text.split(";")[0].split(" (")[0].rstrip(".") or field.replace("_", " ")
+
+
+def needs_text(score: str | None, fields: tuple[str, ...] | list[str]) -> str:
+    """What is missing, as a reader names it: a score's item labels, or treatment-context field
+    descriptions when ``score`` is None."""
+    if score is None:
+        return ", ".join(field_label(f) for f in fields)
+    return ", ".join(derived_label(f"{score}.{f}").split(": ", 1)[-1] for f in fields)
+
+
+def derived_label(target: str) -> str:
+    """A filled-in value's target as a reader names it: "Tomita score: Growth of the primary
+    tumour" for ``tomita.primary``, the field's description for ``context.grade``."""
+    owner, _, item = target.partition(".")
+    if owner == "context":
+        return field_label(item)
+    for score in list_scores():
+        if score.id == owner:
+            label = next((i.label for i in score.items if i.name == item), item.replace("_", " "))
+            return f"{score.name}: {label}"
+    return target.replace("_", " ")
 
 
 def requirement_line(r: CriterionResult) -> str:
@@ -128,9 +159,9 @@ def _criterion_line(r: CriterionResult) -> str:
     if r.status == "not_met":
         return f"{requirement_line(r)} [{r.source}]{_flags(r)}"
     if r.status == "caution":
-        return f"{r.caution} ({r.field} = {shown}) [{r.source}]{_flags(r)}"
+        return f"{r.caution} ({field_label(r.field)}: {shown}) [{r.source}]{_flags(r)}"
     if r.status == "check":
-        return f"check {r.field}: {r.caution} [{r.source}]{_flags(r)}"
+        return f"check {field_label(r.field)}: {r.caution} [{r.source}]{_flags(r)}"
     if r.status == "unknown":
         return f"{r.text}: {r.field} is {shown} [{r.source}]{_flags(r)}"
     return f"{r.text} [{r.source}]"
@@ -144,12 +175,12 @@ def _render_option(opt: OptionResult, console: Console) -> None:
     )
     _say(console, f"  {opt.summary}")
     if opt.status == "unknown":
-        _say(console, Text(f"  unknown: needs {', '.join(opt.needs)}", style=colour))
+        _say(console, Text(f"  unknown: needs {needs_text(None, opt.needs)}", style=colour))
     for ind in opt.indications:
         ind_label, ind_colour = _STATUS[ind.status]
         line = Text(f"  · {ind.name}: ") + Text(ind_label, style=ind_colour)
         if ind.status == "unknown":
-            line += Text(f" (needs {', '.join(ind.needs)})")
+            line += Text(f" (needs {needs_text(None, ind.needs)})")
         _say(console, line)
         for r in ind.because:
             _say(console, f"      not eligible: {_criterion_line(r)}")

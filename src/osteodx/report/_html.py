@@ -47,6 +47,8 @@ def _environment() -> Environment:
     )
     env.globals["pct"] = _pct
     env.filters["cite"] = cite
+    env.globals["derived_label"] = _derived_label
+    env.globals["needs_text"] = _needs_text
     env.globals["requirement"] = _requirement
     env.globals["band_sentence"] = band_sentence
     env.globals["mention_status"] = MENTION_STATUS
@@ -123,6 +125,18 @@ def _section_sources(assessment: Assessment) -> list[str]:
                 out += [t.source for t in o.key_trials]
                 out += [g.source for g in o.guideline]
     return [s for s in out if s]
+
+
+def _derived_label(target: str) -> str:
+    from osteodx.bone._render import derived_label
+
+    return derived_label(target)
+
+
+def _needs_text(score: str | None, fields: list[str]) -> str:
+    from osteodx.bone._render import needs_text
+
+    return needs_text(score, fields)
 
 
 def _requirement(criterion: Any) -> str:

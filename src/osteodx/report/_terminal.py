@@ -19,10 +19,10 @@ _pct = probability_text  # the one formatter of every output (report/_numbers.py
 
 
 def _short_source(source: str | None) -> str:
+    """Every citation part on its own line, whole (the column folds what does not fit)."""
     if not source:
         return ""
-    first = source.split(";")[0].strip()
-    return first if len(first) <= 40 else first[:37] + "..."
+    return "\n".join(part.strip() for part in source.split(";") if part.strip())
 
 
 def _reason(c: Contribution) -> str:
@@ -37,6 +37,7 @@ def _reason(c: Contribution) -> str:
 
 def _render_bone(assessment: Assessment, console: Console) -> None:
     from osteodx.bone import render_treatments
+    from osteodx.bone._render import derived_label, needs_text
 
     bone = assessment.bone
     assert bone is not None
@@ -53,7 +54,8 @@ def _render_bone(assessment: Assessment, console: Console) -> None:
             low, high = r.total_range
             cats = ", ".join(c.label for c in r.possible_categories)
             total = f"{low}-{high}"
-            category = f"cannot compute: needs {', '.join(r.missing)} (could be: {cats})"
+            needs = needs_text(r.score, r.missing)
+            category = f"cannot compute: needs {needs} (could be: {cats})"
         table.add_row(r.name, total, Text(category), Text(_short_source(r.source)))
     for alt in bone.alternatives:
         a = alt.result
@@ -75,7 +77,7 @@ def _render_bone(assessment: Assessment, console: Console) -> None:
         derived.add_column("Why", ratio=3)
         for d in bone.derived:
             why = d.reason + (" (convention)" if d.convention else "")
-            derived.add_row(d.target, d.value, Text(why))
+            derived.add_row(derived_label(d.target), d.value, Text(why))
         console.print(derived)
     if bone.treatments is not None:
         render_treatments(bone.treatments, console)
