@@ -60,7 +60,9 @@ def render_classification(c: NenClassification, console: Console) -> None:
     for crit in c.criteria:
         mark = " [bold]<- decisive[/bold]" if crit.decisive else ""
         grade_text = f" -> {crit.grade}" if crit.grade else ""
-        console.print(f"  {crit.measure} = {crit.value}: {escape(crit.band)}{grade_text}{mark}")
+        label = _MEASURE_LABEL.get(crit.measure, crit.measure.replace("_", " "))
+        value = f"{crit.value:g}" if isinstance(crit.value, float) else str(crit.value)
+        console.print(f"  {label} {value}: {escape(crit.band)}{grade_text}{mark}")
     for comp in c.components:
         label = (
             comp.classification.category if comp.classification else (comp.histology or comp.kind)
@@ -68,6 +70,18 @@ def render_classification(c: NenClassification, console: Console) -> None:
         console.print(f"  component {comp.kind} {comp.percent:g} %: {escape(label)}")
     console.print(f"NE differentiation: {c.ne_differentiation.replace('_', ' ')}")
     _warnings(console, c.warnings)
+
+
+# The grading measures as a pathologist names them (classification criteria carry the keys).
+_MEASURE_LABEL = {
+    "ki67_percent": "Ki-67 index (%)",
+    "mitoses_per_2mm2": "Mitoses per 2 mm²",
+    "necrosis": "Necrosis",
+    "differentiation": "Differentiation",
+    "size_mm": "Size (mm)",
+    "neuroendocrine_percent": "Neuroendocrine component (%)",
+    "non_neuroendocrine_percent": "Non-neuroendocrine component (%)",
+}
 
 
 def render_ki67(k: Ki67Index, console: Console) -> None:
