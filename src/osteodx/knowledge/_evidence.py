@@ -21,7 +21,7 @@ from functools import cache
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from osteodx.knowledge._data import load_raw
 
@@ -172,6 +172,10 @@ def check_citation(value: str) -> str:
     )
 
 
+# A citation field: checked by check_citation wherever a record carries one.
+Citation = Annotated[str, AfterValidator(check_citation)]
+
+
 class _Record(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -184,13 +188,8 @@ class Count(_Record):
     n: int = Field(gt=0)
     population: str = Field(min_length=3)
     quote: str = Field(min_length=3)
-    citation: str
+    citation: Citation
     conversion: str | None = Field(default=None, min_length=10)
-
-    @field_validator("citation")
-    @classmethod
-    def _citation_form(cls, value: str) -> str:
-        return check_citation(value)
 
     @model_validator(mode="after")
     def _k_within_n(self) -> Count:
@@ -215,13 +214,8 @@ class Statement(_Record):
     kind: Literal["statement"]
     quote: str = Field(min_length=3)
     scale: str
-    citation: str
+    citation: Citation
     conversion: str | None = Field(default=None, min_length=10)
-
-    @field_validator("citation")
-    @classmethod
-    def _citation_form(cls, value: str) -> str:
-        return check_citation(value)
 
     @field_validator("scale")
     @classmethod
@@ -247,13 +241,8 @@ class Judgement(_Record):
 
     kind: Literal["judgement"]
     reasoning: str = Field(min_length=3)
-    citation: str | None = None
+    citation: Citation | None = None
     quote: str | None = None
-
-    @field_validator("citation")
-    @classmethod
-    def _citation_form(cls, value: str | None) -> str | None:
-        return None if value is None else check_citation(value)
 
     @model_validator(mode="after")
     def _quoted_fact(self) -> Judgement:

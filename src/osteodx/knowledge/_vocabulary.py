@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import re
 from functools import cache
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, field_validator
 
 from osteodx.knowledge._data import load
 from osteodx.knowledge._evidence import Judgement
@@ -73,26 +74,22 @@ class Presence(_Explained):
     present_interpretations: frozenset[str]
 
 
-class TreatmentPattern(_Frozen):
-    pattern: str
-    treatment: str
+def _compiles(value: str) -> str:
+    re.compile(value)  # a bad pattern is refused at load, with the file and the key
+    return value
 
-    @field_validator("pattern")
-    @classmethod
-    def _compiles(cls, value: str) -> str:
-        re.compile(value)
-        return value
+
+Regex = Annotated[str, AfterValidator(_compiles)]
+
+
+class TreatmentPattern(_Frozen):
+    pattern: Regex
+    treatment: str
 
 
 class SitePattern(_Frozen):
     site: str
-    pattern: str
-
-    @field_validator("pattern")
-    @classmethod
-    def _compiles(cls, value: str) -> str:
-        re.compile(value)
-        return value
+    pattern: Regex
 
 
 class TreatmentPatterns(_Explained):

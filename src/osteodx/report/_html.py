@@ -9,7 +9,6 @@ from __future__ import annotations
 from functools import cache
 from html import escape
 from pathlib import Path
-from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
@@ -47,9 +46,13 @@ def _environment() -> Environment:
     )
     env.globals["pct"] = _pct
     env.filters["cite"] = cite
-    env.globals["derived_label"] = _derived_label
-    env.globals["needs_text"] = _needs_text
-    env.globals["requirement"] = _requirement
+    # The bone section's labels, imported here (once: the environment is cached) because the
+    # bone package imports the report's shared pieces at load.
+    from osteodx.bone._render import derived_label, needs_text, requirement_line
+
+    env.globals["derived_label"] = derived_label
+    env.globals["needs_text"] = needs_text
+    env.globals["requirement"] = requirement_line
     env.globals["band_sentence"] = band_sentence
     env.globals["mention_status"] = MENTION_STATUS
     return env
@@ -125,24 +128,6 @@ def _section_sources(assessment: Assessment) -> list[str]:
                 out += [t.source for t in o.key_trials]
                 out += [g.source for g in o.guideline]
     return [s for s in out if s]
-
-
-def _derived_label(target: str) -> str:
-    from osteodx.bone._render import derived_label
-
-    return derived_label(target)
-
-
-def _needs_text(score: str | None, fields: list[str]) -> str:
-    from osteodx.bone._render import needs_text
-
-    return needs_text(score, fields)
-
-
-def _requirement(criterion: Any) -> str:
-    from osteodx.bone._render import requirement_line
-
-    return requirement_line(criterion)
 
 
 def render_html(
