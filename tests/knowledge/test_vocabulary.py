@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import get_args
 
+import pytest
+
 from osteodx.bone._treatment import PriorTherapy
 from osteodx.knowledge import hpo_index, load_knowledge, vocabulary
 from osteodx.nen._circulating import accepted_factors
@@ -57,3 +59,12 @@ def test_each_confirmatory_test_is_declared_and_can_confirm_its_cause() -> None:
             for o in tests[key].outcomes
             if condition in o.given
         ), (condition, key)
+
+
+def test_a_pattern_that_is_not_a_regular_expression_is_refused_with_its_field() -> None:
+    from pydantic import ValidationError
+
+    from osteodx.knowledge._vocabulary import SitePattern
+
+    with pytest.raises(ValidationError, match="pattern"):
+        SitePattern(site="colon", pattern="colon(")

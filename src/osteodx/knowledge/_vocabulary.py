@@ -75,7 +75,11 @@ class Presence(_Explained):
 
 
 def _compiles(value: str) -> str:
-    re.compile(value)  # a bad pattern is refused at load, with the file and the key
+    """A bad pattern is refused at load as a validation error naming the file and the key."""
+    try:
+        re.compile(value)
+    except re.error as problem:
+        raise ValueError(f"{value!r} is not a regular expression ({problem})") from None
     return value
 
 
